@@ -1,0 +1,7 @@
+"""Logistic regression by from-scratch batch gradient descent, for scikit-learn."""
+
+from ._logistic import GradientDescentLogisticRegression
+
+__version__ = "0.1.0"
+
+__all__ = ["GradientDescentLogisticRegression", "__version__"]

@@ -1,0 +1,389 @@
+"""GradientDescentLogisticRegression: scikit-learn glue around the loss and the loop."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._descent import gradient_descent
+from ._loss import LinearObjective, loss_for_classes
+
+_ACCEPT_SPARSE = ["csr", "csc"]
+_DTYPES = [np.float64, np.float32]
+
+
+class GradientDescentLogisticRegression(ClassifierMixin, BaseEstimator):
+    """Logistic regression trained by batch gradient descent.
+
+    The one-neuron network of the course "logistic regression with a neural
+    network mindset", as a scikit-learn classifier: each iteration is one forward
+    pass ``X @ coef_.T + intercept_``, the log-loss from that pass, one backward
+    pass for the gradient, and the update ``coef_ -= learning_rate * gradient``.
+    Two classes use a sigmoid output and the binary log-loss; three or more use
+    a softmax output and the multinomial log-loss.
+
+    The objective, with ``s_i`` the sample weights times the class weights, is::
+
+        J(w, b) = sum_i s_i loss(y_i, x_i w^T + b) / sum_i s_i
+                  + ||w||^2 / (2 C sum_i s_i)
+
+    which has the same minimiser as :class:`~sklearn.linear_model.
+    LogisticRegression` with the same ``C``.
+
+    Parameters
+    ----------
+    learning_rate : float or "auto", default="auto"
+        Step size of each update. A float is the fixed step of the course.
+        "auto" uses ``1 / L``, with ``L`` an upper bound of the Lipschitz
+        constant of the objective's gradient, a step with which every iteration
+        decreases the objective on any data. The step used is in
+        ``learning_rate_``.
+    max_iter : int, default=1000
+        Largest number of iterations.
+    tol : float, default=1e-4
+        Stop when the largest absolute entry of the objective's gradient is at
+        most ``tol``. With ``tol=0``, exactly ``max_iter`` iterations are run.
+    C : float, default=1.0
+        Inverse of the L2 penalty's strength, as in ``LogisticRegression``;
+        ``np.inf`` means no penalty. The intercept is not penalised.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept (the bias ``b`` of the course).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying the sample weights. "balanced" uses
+        ``n_samples / (n_classes * np.bincount(y))``.
+    warm_start : bool, default=False
+        Start from the previous fit's ``coef_`` and ``intercept_``.
+    verbose : int, default=0
+        With 1, print the cost every 100 iterations as the course does
+        ("Cost after iteration 100: 0.584508"); with 2, every iteration.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Weights; one row for two classes (that of ``classes_[1]``), else one
+        row per class. The course's ``w`` is ``coef_.T``.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts (the course's ``b``).
+    n_iter_ : int
+        Iterations run.
+    loss_curve_ : ndarray of shape (n_iter_,)
+        The objective at the parameters entering each iteration:
+        ``loss_curve_[0]`` is the starting cost (log 2 from zeros, two classes).
+    learning_rate_ : float
+        The step used.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : The same model fitted by
+        second-order or quasi-Newton solvers.
+    sklearn.linear_model.SGDClassifier : Stochastic gradient descent.
+
+    Notes
+    -----
+    The course stores examples as columns, ``X`` of shape ``(n_features, m)``;
+    scikit-learn stores them as rows, ``(m, n_features)``, so the course's
+    ``w.T @ X + b`` is ``X @ coef_.T + intercept_`` here.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_gdlogreg import GradientDescentLogisticRegression
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), GradientDescentLogisticRegression())
+    >>> model.fit(X, y).score(X, y) > 0.98
+    True
+    >>> print(f"{model[-1].loss_curve_[0]:.6f}")  # log 2: the cost of zero weights
+    0.693147
+    """
+
+    _parameter_constraints: dict = {
+        "learning_rate": [
+            Interval(Real, 0, None, closed="neither"),
+            StrOptions({"auto"}),
+        ],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "C": [Interval(Real, 0, None, closed="right")],
+        "fit_intercept": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        learning_rate="auto",
+        max_iter=1000,
+        tol=1e-4,
+        C=1.0,
+        fit_intercept=True,
+        class_weight=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.tol = tol
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, coef_init=None, intercept_init=None):
+        """Fit the model by batch gradient descent.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 is computed in float32; sparse stays sparse.
+        y : array-like of shape (n_samples,)
+            Class labels: two or more classes, of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+        coef_init : array-like of shape (n_outputs, n_features), default=None
+            Starting coefficients (``n_outputs`` is 1 for two classes, else the
+            number of classes). Default: zeros, or the last fit's with
+            ``warm_start``.
+        intercept_init : array-like of shape (n_outputs,), default=None
+            Starting intercepts. Default: zeros, or the last fit's with
+            ``warm_start``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, y = validate_data(
+            self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, order="C"
+        )
+        check_classification_targets(y)
+        classes, y_index = np.unique(y, return_inverse=True)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        sample_weight = self._weight_classes(
+            classes, y, y_index, sample_weight, X.dtype
+        )
+
+        loss = loss_for_classes(len(classes))
+        objective = LinearObjective(
+            loss,
+            X,
+            loss.encode_target(y_index, X.dtype),
+            sample_weight,
+            self.C,
+            self.fit_intercept,
+        )
+        params = self._starting_params(
+            loss.n_outputs, X.shape[1], X.dtype, classes, coef_init, intercept_init
+        )
+        if self.learning_rate == "auto":
+            lipschitz = objective.lipschitz_constant()
+            learning_rate = 1.0 / lipschitz if lipschitz > 0 else 1.0
+        else:
+            learning_rate = float(self.learning_rate)
+
+        result = gradient_descent(
+            objective.loss_gradient,
+            params,
+            learning_rate=learning_rate,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+        )
+        if self.tol > 0 and not result.converged:
+            fixes = "Scale the features (StandardScaler, or PixelScaler for pixel "
+            fixes += "values), raise max_iter"
+            fixes += (
+                ", or use learning_rate='auto'."
+                if self.learning_rate != "auto"
+                else "."
+            )
+            warnings.warn(
+                f"{type(self).__name__} did not converge in max_iter="
+                f"{self.max_iter} iterations: the largest gradient entry is "
+                f"{result.gradient_max:.3g} > tol={self.tol:g}. {fixes}",
+                ConvergenceWarning,
+                stacklevel=3,  # the caller of fit, past _fit_context's wrapper
+            )
+
+        n_features = X.shape[1]
+        self.classes_ = classes
+        self.coef_ = result.params[:, :n_features].copy()
+        self.intercept_ = (
+            result.params[:, n_features].copy()
+            if self.fit_intercept
+            else np.zeros(loss.n_outputs, dtype=X.dtype)
+        )
+        self.n_iter_ = result.n_iter
+        self.loss_curve_ = result.loss_curve
+        self.learning_rate_ = learning_rate
+        return self
+
+    def _weight_classes(self, classes, y, y_index, sample_weight, dtype):
+        """Check that two classes have weight; multiply in ``class_weight``."""
+        class_totals = np.bincount(
+            y_index, weights=sample_weight, minlength=len(classes)
+        )
+        present = class_totals > 0
+        if len(classes) < 2 or present.sum() < 2:
+            kept = classes[present].tolist()
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes with "
+                f"positive weight, but got one class: {kept}. Give it samples of "
+                "another class (or non-zero sample_weight for them)."
+            )
+        if self.class_weight is None:
+            return sample_weight
+        positive = slice(None) if sample_weight is None else sample_weight > 0
+        per_class = np.zeros(len(classes))
+        per_class[present] = compute_class_weight(
+            self.class_weight,
+            classes=classes[present],
+            y=y[positive],
+            sample_weight=None if sample_weight is None else sample_weight[positive],
+        )
+        weights = per_class[y_index].astype(dtype)
+        return weights if sample_weight is None else weights * sample_weight
+
+    def _starting_params(
+        self, n_outputs, n_features, dtype, classes, coef_init, intercept_init
+    ):
+        """Packed starting parameters: given, warm-started, or zeros."""
+        params = np.zeros((n_outputs, n_features + int(self.fit_intercept)), dtype)
+        warm = self.warm_start and hasattr(self, "coef_")
+        if warm and coef_init is None and intercept_init is None:
+            if self.coef_.shape != (n_outputs, n_features) or not np.array_equal(
+                self.classes_, classes
+            ):
+                raise ValueError(
+                    "warm_start=True but the previous fit had classes "
+                    f"{self.classes_.tolist()} and coef_ of shape {self.coef_.shape}"
+                    f", while this data has classes {classes.tolist()} and "
+                    f"{n_features} features. Set warm_start=False to start afresh."
+                )
+            coef_init, intercept_init = self.coef_, self.intercept_
+        if coef_init is not None:
+            params[:, :n_features] = _check_init(
+                "coef_init", coef_init, (n_outputs, n_features)
+            )
+        if intercept_init is not None:
+            if not self.fit_intercept:
+                raise ValueError(
+                    "intercept_init was given but fit_intercept=False; drop "
+                    "intercept_init or set fit_intercept=True."
+                )
+            params[:, n_features] = _check_init(
+                "intercept_init", intercept_init, (n_outputs,)
+            )
+        return params
+
+    def _loss_and_raw(self, X):
+        """The fitted loss object and the raw predictions, shape (n, n_outputs)."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False
+        )
+        raw = X @ self.coef_.T + self.intercept_
+        return loss_for_classes(len(self.classes_)), np.asarray(raw)
+
+    def decision_function(self, X):
+        """Raw predictions ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, positive values predict ``classes_[1]``.
+        """
+        raw = self._loss_and_raw(X)[1]
+        return raw[:, 0] if raw.shape[1] == 1 else raw
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        raw = self._loss_and_raw(X)[1]
+        index = (raw[:, 0] > 0).astype(np.intp) if raw.shape[1] == 1 else raw.argmax(1)
+        return self.classes_[index]
+
+    def predict_proba(self, X):
+        """Class probabilities: sigmoid for two classes, softmax for more.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        loss, raw = self._loss_and_raw(X)
+        return loss.predict_proba(raw)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        loss, raw = self._loss_and_raw(X)
+        return loss.predict_log_proba(raw)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _check_init(name, value, shape):
+    """Check a starting value's shape; a vector is accepted for one output."""
+    value = np.asarray(value, dtype=np.float64)
+    if value.shape != shape and value.size == np.prod(shape) and shape[0] == 1:
+        value = value.reshape(shape)
+    if value.shape != shape:
+        raise ValueError(
+            f"{name} has shape {value.shape}, but this data needs shape {shape} "
+            "(one row per output: 1 for two classes, else one per class)."
+        )
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{name} contains NaN or infinity; give finite values.")
+    return value

@@ -1,0 +1,333 @@
+"""GradientDescentLogisticRegression against the course and scikit-learn."""
+
+import pickle
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.datasets import load_breast_cancer, load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_gdlogreg import GradientDescentLogisticRegression
+
+COURSE_X = np.array([[1.0, 2.0, -1.0], [3.0, 4.0, -3.2]])  # course layout
+COURSE_Y = np.array([1, 0, 1])
+
+
+def standardized(loader):
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_course_optimize_example():
+    model = GradientDescentLogisticRegression(
+        learning_rate=0.009, max_iter=100, tol=0, C=np.inf
+    )
+    model.fit(COURSE_X.T, COURSE_Y, coef_init=[[1.0, 2.0]], intercept_init=[2.0])
+    np.testing.assert_allclose(model.coef_, [[0.19033591, 0.12259159]], rtol=1e-7)
+    assert model.intercept_[0] == pytest.approx(1.92535983008, rel=1e-11)
+    assert model.loss_curve_[0] == pytest.approx(5.801545319394553, rel=1e-12)
+    assert model.n_iter_ == 100 and len(model.loss_curve_) == 100
+
+
+@pytest.mark.parametrize(
+    ("loader", "n_classes"), [(load_breast_cancer, 2), (load_iris, 3)]
+)
+def test_starts_at_log_n_classes_from_zeros(loader, n_classes):
+    X, y = standardized(loader)
+    model = GradientDescentLogisticRegression(max_iter=3, tol=0).fit(X, y)
+    assert model.loss_curve_[0] == pytest.approx(np.log(n_classes), abs=1e-12)
+    assert model.coef_.shape == ((1 if n_classes == 2 else 3), X.shape[1])
+
+
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_iris])
+@pytest.mark.parametrize("weighting", ["none", "sample_weight", "balanced"])
+def test_converges_to_logistic_regression(loader, weighting):
+    X, y = standardized(loader)
+    sample_weight = None
+    class_weight = "balanced" if weighting == "balanced" else None
+    if weighting == "sample_weight":
+        sample_weight = np.random.RandomState(0).uniform(0.2, 3.0, size=len(y))
+    reference = LogisticRegression(
+        C=1.0, tol=1e-12, max_iter=10_000, class_weight=class_weight
+    ).fit(X, y, sample_weight=sample_weight)
+    model = GradientDescentLogisticRegression(
+        C=1.0, tol=1e-8, max_iter=200_000, class_weight=class_weight
+    ).fit(X, y, sample_weight=sample_weight)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(
+        model.intercept_, reference.intercept_, rtol=1e-4, atol=1e-7
+    )
+    np.testing.assert_allclose(
+        model.predict_proba(X), reference.predict_proba(X), atol=1e-6
+    )
+
+
+def test_auto_step_is_one_over_the_lipschitz_bound():
+    X, y = standardized(load_breast_cancer)
+    model = GradientDescentLogisticRegression(max_iter=1, tol=0, C=2.0).fit(X, y)
+    X1 = np.hstack([X, np.ones((len(X), 1))])
+    bound = np.linalg.norm(X1, 2) ** 2 / (4 * len(X)) + 1 / (2.0 * len(X))
+    assert model.learning_rate_ == pytest.approx(1 / bound, rel=1e-10)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_auto_step_never_raises_the_objective(n_classes, as_sparse):
+    # Badly scaled features, weights and no penalty: a hard case for a fixed step.
+    X, y = make_classification(
+        n_samples=300,
+        n_features=30,
+        n_informative=10,
+        n_classes=n_classes,
+        random_state=0,
+    )
+    X *= np.logspace(-2, 3, 30)
+    weight = np.random.RandomState(0).uniform(0, 5, size=300)
+    X = sparse.csr_array(X) if as_sparse else X
+    model = GradientDescentLogisticRegression(max_iter=300, tol=0, C=np.inf)
+    model.fit(X, y, sample_weight=weight)
+    assert np.all(np.diff(model.loss_curve_) <= 1e-15)
+    assert np.all(np.isfinite(model.coef_))
+
+
+def test_sample_weight_two_equals_duplicated_rows():
+    X, y = standardized(load_iris)
+    weight = np.ones(len(y))
+    weight[::3] = 2
+    duplicated = np.r_[np.arange(len(y)), np.arange(0, len(y), 3)]
+    kwargs = {"max_iter": 200, "tol": 0}
+    weighted = GradientDescentLogisticRegression(**kwargs).fit(X, y, weight)
+    repeated = GradientDescentLogisticRegression(**kwargs).fit(
+        X[duplicated], y[duplicated]
+    )
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-10)
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_iris])
+def test_float32_in_float32_out(loader):
+    X, y = standardized(loader)
+    kwargs = {"max_iter": 500, "tol": 0}
+    model32 = GradientDescentLogisticRegression(**kwargs).fit(X.astype(np.float32), y)
+    model64 = GradientDescentLogisticRegression(**kwargs).fit(X, y)
+    assert model32.coef_.dtype == np.float32
+    assert model32.intercept_.dtype == np.float32
+    assert model32.predict_proba(X.astype(np.float32)).dtype == np.float32
+    np.testing.assert_allclose(model32.coef_, model64.coef_, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("format", ["csr", "csc"])
+def test_sparse_input_matches_dense(format):
+    X, y = standardized(load_iris)
+    X[np.abs(X) < 0.5] = 0
+    kwargs = {"max_iter": 300, "tol": 0}
+    dense = GradientDescentLogisticRegression(**kwargs).fit(X, y)
+    model = GradientDescentLogisticRegression(**kwargs).fit(
+        sparse.csr_array(X).asformat(format), y
+    )
+    np.testing.assert_allclose(model.coef_, dense.coef_, rtol=1e-10)
+    assert model.learning_rate_ == pytest.approx(dense.learning_rate_, rel=1e-10)
+    np.testing.assert_allclose(
+        model.predict_proba(sparse.csr_array(X)), dense.predict_proba(X), rtol=1e-10
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_extreme_margins_raise_no_warning(dtype, n_classes):
+    # pytest's configuration turns RuntimeWarning into errors. Starting from
+    # weights that give margins in the thousands, of both signs, the descent and
+    # the predictions must stay finite and warning-free.
+    X, y = make_classification(
+        n_samples=100,
+        n_features=5,
+        n_classes=n_classes,
+        n_informative=3,
+        random_state=0,
+    )
+    X = X.astype(dtype)
+    n_outputs = 1 if n_classes == 2 else n_classes
+    coef_init = np.random.RandomState(0).uniform(-1e3, 1e3, size=(n_outputs, 5))
+    model = GradientDescentLogisticRegression(max_iter=50, tol=0, C=np.inf)
+    model.fit(X, y, coef_init=coef_init)
+    assert np.abs(model.decision_function(X)).max() > 1e3
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
+    assert np.all(np.isfinite(model.coef_)) and model.coef_.dtype == dtype
+    proba = model.predict_proba(X)
+    log_proba = model.predict_log_proba(X)
+    assert proba.dtype == dtype
+    assert np.all(np.isfinite(log_proba))
+    assert log_proba.min() < -700  # exp() of it underflows: no log(0) taken
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+
+
+def test_predict_log_proba_is_log_of_predict_proba():
+    X, y = standardized(load_iris)
+    model = GradientDescentLogisticRegression().fit(X, y)
+    np.testing.assert_allclose(
+        model.predict_log_proba(X), np.log(model.predict_proba(X)), rtol=1e-12
+    )
+
+
+def test_divergence_raises_and_leaves_no_bad_coefficients():
+    X, y = load_breast_cancer(return_X_y=True)  # unscaled: features up to 4000
+    # 1e-3 is a hundred times the stable step here: oscillating, finite, useless.
+    model = GradientDescentLogisticRegression(learning_rate=1e-3, max_iter=500, tol=0)
+    with pytest.raises(ValueError, match=r"learning_rate=0.001.*StandardScaler"):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+
+
+@pytest.mark.parametrize("learning_rate", ["auto", 1e-6])
+def test_unmet_tol_warns_with_the_fix(learning_rate):
+    X, y = load_breast_cancer(return_X_y=True)
+    model = GradientDescentLogisticRegression(learning_rate=learning_rate, max_iter=20)
+    with pytest.warns(
+        ConvergenceWarning, match="max_iter=20.*StandardScaler"
+    ) as record:
+        model.fit(X, y)
+    assert model.n_iter_ == 20
+    suggests_auto = "learning_rate='auto'" in str(record[0].message)
+    assert suggests_auto == (learning_rate != "auto")
+    assert record[0].filename == __file__  # points at the caller's fit
+
+
+def test_stops_when_the_gradient_is_within_tol():
+    X, y = standardized(load_iris)
+    model = GradientDescentLogisticRegression(tol=1e-3).fit(X, y)
+    assert model.n_iter_ < 1000
+    refit = GradientDescentLogisticRegression(tol=0, max_iter=model.n_iter_).fit(X, y)
+    np.testing.assert_array_equal(refit.coef_, model.coef_)
+    # One update fewer and the gradient is still above tol.
+    fewer = GradientDescentLogisticRegression(tol=1e-3, max_iter=model.n_iter_ - 1)
+    with pytest.warns(ConvergenceWarning):
+        fewer.fit(X, y)
+
+
+def test_warm_start_continues_the_descent():
+    X, y = standardized(load_iris)
+    once = GradientDescentLogisticRegression(max_iter=100, tol=0).fit(X, y)
+    twice = GradientDescentLogisticRegression(max_iter=50, tol=0, warm_start=True)
+    twice.fit(X, y).fit(X, y)
+    np.testing.assert_allclose(twice.coef_, once.coef_, rtol=1e-12)
+    np.testing.assert_allclose(twice.loss_curve_, once.loss_curve_[50:], rtol=1e-12)
+
+
+def test_string_and_sparse_integer_labels():
+    X, y = standardized(load_iris)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    numbers = np.array([-7, 3, 40])[y]
+    by_name = GradientDescentLogisticRegression().fit(X, names)
+    by_number = GradientDescentLogisticRegression().fit(X, numbers)
+    np.testing.assert_array_equal(
+        by_name.classes_, ["setosa", "versicolor", "virginica"]
+    )
+    np.testing.assert_array_equal(by_number.classes_, [-7, 3, 40])
+    np.testing.assert_array_equal(by_name.coef_, by_number.coef_)
+    assert np.mean(by_name.predict(X) == names) > 0.9
+    assert set(by_number.predict(X)) <= {-7, 3, 40}
+
+
+def test_binary_labels_keep_their_order():
+    X, y = standardized(load_breast_cancer)
+    labels = np.where(y == 1, "yes", "no")
+    model = GradientDescentLogisticRegression().fit(X, labels)
+    np.testing.assert_array_equal(model.classes_, ["no", "yes"])
+    proba = model.predict_proba(X)
+    np.testing.assert_array_equal(
+        model.predict(X), np.where(proba[:, 1] > 0.5, "yes", "no")
+    )
+    np.testing.assert_array_equal(model.decision_function(X) > 0, proba[:, 1] > 0.5)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"X": "nan"}, "NaN"),
+        ({"y": "one class"}, "one class"),
+        (
+            {"sample_weight": "negative"},
+            "Negative values in data passed to",
+        ),
+        ({"coef_init": np.zeros(3)}, r"coef_init has shape \(3,\).*\(1, 30\)"),
+        ({"intercept_init": np.zeros(2)}, r"intercept_init has shape \(2,\)"),
+        ({"learning_rate": -1.0}, "learning_rate"),
+        ({"learning_rate": "fast"}, "learning_rate"),
+        ({"C": 0.0}, "'C' parameter"),
+        ({"max_iter": 0}, "max_iter"),
+    ],
+)
+def test_bad_input_gets_a_clear_value_error(change, message):
+    X, y = standardized(load_breast_cancer)
+    params, fit_params = {}, {}
+    if change.get("X") == "nan":
+        X[3, 4] = np.nan
+    if change.get("y") == "one class":
+        y = np.ones_like(y)
+    if change.get("sample_weight") == "negative":
+        fit_params["sample_weight"] = -np.ones(len(y))
+    for name in ("coef_init", "intercept_init"):
+        if name in change:
+            fit_params[name] = change[name]
+    for name in ("learning_rate", "C", "max_iter"):
+        if name in change:
+            params[name] = change[name]
+    with pytest.raises(ValueError, match=message):
+        GradientDescentLogisticRegression(**params).fit(X, y, **fit_params)
+
+
+def test_warm_start_with_other_classes_says_what_to_do():
+    X, y = standardized(load_iris)
+    model = GradientDescentLogisticRegression(warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="warm_start=False"):
+        model.fit(X[y > 0], y[y > 0])
+
+
+def test_pickle_round_trip():
+    X, y = standardized(load_iris)
+    model = GradientDescentLogisticRegression().fit(X, y)
+    loaded = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.loss_curve_, model.loss_curve_)
+
+
+def test_grid_search_over_learning_rate_in_a_pipeline():
+    X, y = load_breast_cancer(return_X_y=True)
+    pipeline = make_pipeline(
+        StandardScaler(), GradientDescentLogisticRegression(max_iter=200, tol=0)
+    )
+    search = GridSearchCV(
+        pipeline,
+        {"gradientdescentlogisticregression__learning_rate": [1e-4, 1e-2, 1.0, "auto"]},
+        n_jobs=2,
+        cv=3,
+    )
+    search.fit(X, y)
+    best = search.best_params_["gradientdescentlogisticregression__learning_rate"]
+    scores = search.cv_results_["mean_test_score"]
+    # 200 steps of 1e-4 barely move from zero; the search must not pick that rate.
+    assert best != 1e-4 and scores.max() > scores[0]
+    assert search.predict(X).shape == y.shape
+    assert search.score(X, y) > 0.97
+
+
+def test_verbose_prints_cost_in_the_course_format(capsys):
+    X, y = standardized(load_breast_cancer)
+    GradientDescentLogisticRegression(max_iter=201, tol=0, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Cost after iteration 0: 0.693147"
+    assert [line.split(":")[0] for line in lines] == [
+        f"Cost after iteration {i}" for i in (0, 100, 200)
+    ]
+
+
+def test_pandas_feature_names_are_kept():
+    pytest.importorskip("pandas")
+    data = load_iris(as_frame=True)
+    model = GradientDescentLogisticRegression().fit(data.data, data.target)
+    np.testing.assert_array_equal(model.feature_names_in_, data.data.columns)

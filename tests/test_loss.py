@@ -1,0 +1,178 @@
+"""The loss-and-gradient maths against independent references."""
+
+from decimal import Decimal, getcontext
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from sklearn_gdlogreg._loss import (
+    BinaryLogLoss,
+    LinearObjective,
+    MultinomialLogLoss,
+    loss_for_classes,
+    squared_spectral_norm,
+)
+
+
+def make_objective(n_classes, *, weighted, C, fit_intercept, dtype=np.float64, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((40, 5)).astype(dtype)
+    y = rng.randint(n_classes, size=40)
+    sample_weight = rng.uniform(0.1, 3, size=40).astype(dtype) if weighted else None
+    loss = loss_for_classes(n_classes)
+    target = loss.encode_target(y, dtype)
+    return LinearObjective(loss, X, target, sample_weight, C, fit_intercept), rng
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("C", [np.inf, 0.7])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_gradient_matches_central_finite_differences(
+    n_classes, weighted, C, fit_intercept
+):
+    objective, rng = make_objective(
+        n_classes, weighted=weighted, C=C, fit_intercept=fit_intercept
+    )
+    params = rng.standard_normal((objective.loss.n_outputs, objective.n_params))
+    _, gradient = objective.loss_gradient(params)
+    numeric = np.zeros_like(params)
+    eps = 1e-6
+    for index in np.ndindex(params.shape):
+        step = np.zeros_like(params)
+        step[index] = eps
+        plus = objective.loss_gradient(params + step)[0]
+        minus = objective.loss_gradient(params - step)[0]
+        numeric[index] = (plus - minus) / (2 * eps)
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_objective_is_weighted_mean_loss_plus_l2():
+    objective, rng = make_objective(3, weighted=True, C=0.5, fit_intercept=True)
+    params = rng.standard_normal((3, objective.n_params))
+    raw = objective.X @ params[:, :-1].T + params[:, -1]
+    # Multinomial log-loss written directly from the softmax probabilities.
+    proba = np.exp(raw) / np.exp(raw).sum(axis=1, keepdims=True)
+    per_sample = -np.log(proba[np.arange(len(raw)), objective.target])
+    sw = objective.sample_weight
+    expected = (sw @ per_sample) / sw.sum() + np.sum(params[:, :-1] ** 2) / (
+        2 * 0.5 * sw.sum()
+    )
+    assert objective.loss_gradient(params)[0] == pytest.approx(expected, rel=1e-13)
+
+
+# The course's propagate() example, in the course's column layout.
+COURSE_X = np.array([[1.0, 2.0, -1.0], [3.0, 4.0, -3.2]])
+COURSE_Y = np.array([1, 0, 1])
+
+
+def course_objective():
+    loss = BinaryLogLoss()
+    X = COURSE_X.T  # examples as rows here
+    return LinearObjective(
+        loss, X, loss.encode_target(COURSE_Y, X.dtype), None, np.inf, True
+    )
+
+
+def exact_course_cost():
+    """The course example's cost in 40-digit decimal arithmetic."""
+    getcontext().prec = 40
+    w, b = (Decimal(1), Decimal(2)), Decimal(2)
+    total = Decimal(0)
+    for column, y in zip(COURSE_X.T, COURSE_Y, strict=True):
+        z = sum(wi * Decimal(float(xi)) for wi, xi in zip(w, column, strict=True)) + b
+        total += (Decimal(1) + (-z).exp()).ln() + (1 - int(y)) * z
+    return float(total / 3)
+
+
+def test_course_propagate_numbers():
+    value, gradient = course_objective().loss_gradient(np.array([[1.0, 2.0, 2.0]]))
+    # The course prints 5.801545319394553, computed with log(1 - a), which loses
+    # digits; the exact value is 5.80154531939415014...
+    assert value == pytest.approx(5.801545319394553, rel=1e-12)
+    assert value == pytest.approx(exact_course_cost(), rel=2e-16)
+    np.testing.assert_allclose(gradient[0, :2], [0.99845601, 2.39507239], rtol=1e-8)
+    assert gradient[0, 2] == pytest.approx(0.00145557813678, rel=1e-11)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_loss_is_exact_at_extreme_margins(dtype):
+    raw = np.array([[-1000.0], [-40.0], [-1e-3], [0.0], [30.0], [800.0]], dtype=dtype)
+    getcontext().prec = 50
+    for target in (0.0, 1.0):
+        loss, gradient = BinaryLogLoss().loss_gradient(raw, np.full_like(raw, target))
+        assert loss.dtype == dtype and gradient.dtype == dtype
+        for r, value in zip(raw[:, 0], loss, strict=True):
+            z = Decimal(float(r))
+            exact = (Decimal(1) + z.exp()).ln() - Decimal(target) * z
+            assert float(value) == pytest.approx(
+                float(exact), rel=float(10 * np.finfo(dtype).eps)
+            )
+        assert np.all(np.isfinite(gradient)) and np.all(np.abs(gradient) <= 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_multinomial_loss_is_finite_at_extreme_margins(dtype):
+    raw = np.array([[3000.0, -3000.0, 0.0], [-500.0, -500.0, -501.0]], dtype=dtype)
+    loss, gradient = MultinomialLogLoss(3).loss_gradient(raw, np.array([1, 2]))
+    assert loss.dtype == dtype and gradient.dtype == dtype
+    rtol = 10 * np.finfo(dtype).eps
+    np.testing.assert_allclose(loss, [6000.0, 1 + np.log(2 + np.exp(-1))], rtol=rtol)
+    np.testing.assert_allclose(gradient.sum(axis=1), 0, atol=rtol)
+
+
+@pytest.mark.parametrize("loss", [BinaryLogLoss(), MultinomialLogLoss(3)])
+def test_log_proba_is_finite_where_proba_underflows(loss):
+    raw = np.array([[900.0, -900.0, 0.0]])[:, : loss.n_outputs]
+    log_proba = loss.predict_log_proba(raw)
+    assert np.all(np.isfinite(log_proba))
+    np.testing.assert_allclose(np.exp(log_proba), loss.predict_proba(raw), atol=1e-300)
+    np.testing.assert_allclose(loss.predict_proba(raw).sum(axis=1), 1)
+
+
+def dense_reference(X, weight, fit_intercept):
+    X1 = np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else X
+    return np.linalg.norm(np.sqrt(weight)[:, None] * X1, 2) ** 2
+
+
+@pytest.mark.parametrize("shape", [(300, 20), (20, 300), (600, 400), (400, 600)])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_squared_spectral_norm(shape, fit_intercept, as_sparse):
+    # (600, 400) and (400, 600) exceed the exact-Gram size: power iteration.
+    rng = np.random.RandomState(1)
+    X = rng.standard_normal(shape) + 0.5
+    X[rng.uniform(size=shape) < 0.5] = 0
+    weight = rng.uniform(0, 2, size=shape[0])
+    expected = dense_reference(X, weight, fit_intercept)
+    got = squared_spectral_norm(
+        sparse.csr_array(X) if as_sparse else X, weight, fit_intercept
+    )
+    assert got == pytest.approx(expected, rel=1e-5)
+
+
+def test_lipschitz_constant_is_a_tight_upper_bound_of_the_hessian():
+    objective, _ = make_objective(2, weighted=True, C=2.0, fit_intercept=True)
+    X1 = np.hstack([objective.X, np.ones((40, 1))])
+    w = objective.normalized_weight[:, 0]
+    # The Hessian at zero, where the sigmoid's curvature is largest (1/4).
+    hessian = X1.T @ (w[:, None] * X1) / 4
+    hessian[:-1, :-1] += np.eye(5) * objective.l2_reg_strength
+    largest = np.linalg.eigvalsh(hessian)[-1]
+    # The bound adds the L2 strength to the intercept's direction too.
+    lipschitz = objective.lipschitz_constant()
+    assert largest <= lipschitz <= largest + objective.l2_reg_strength
+
+
+def test_float32_stays_float32():
+    objective, rng = make_objective(
+        3, weighted=True, C=1.0, fit_intercept=True, dtype=np.float32
+    )
+    params = rng.standard_normal((3, objective.n_params)).astype(np.float32)
+    value, gradient = objective.loss_gradient(params)
+    assert gradient.dtype == np.float32
+    objective64, _ = make_objective(3, weighted=True, C=1.0, fit_intercept=True)
+    value64, gradient64 = objective64.loss_gradient(params.astype(np.float64))
+    assert value == pytest.approx(value64, rel=1e-5)
+    np.testing.assert_allclose(gradient, gradient64, rtol=1e-4, atol=1e-6)
