@@ -1,7 +1,13 @@
 """Logistic regression by from-scratch batch gradient descent, for scikit-learn."""
 
 from ._logistic import GradientDescentLogisticRegression
+from .preprocessing import ImageFlattener, PixelScaler
 
 __version__ = "0.1.0"
 
-__all__ = ["GradientDescentLogisticRegression", "__version__"]
+__all__ = [
+    "GradientDescentLogisticRegression",
+    "ImageFlattener",
+    "PixelScaler",
+    "__version__",
+]

@@ -1,10 +1,16 @@
-"""scikit-learn's estimator checks, with no expected failures."""
+"""scikit-learn's estimator checks on every estimator of the package."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_gdlogreg import GradientDescentLogisticRegression
+from sklearn_gdlogreg import (
+    GradientDescentLogisticRegression,
+    ImageFlattener,
+    PixelScaler,
+)
 
 
-@parametrize_with_checks([GradientDescentLogisticRegression()])
+@parametrize_with_checks(
+    [GradientDescentLogisticRegression(), PixelScaler(), ImageFlattener()]
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

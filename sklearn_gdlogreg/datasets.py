@@ -1,0 +1,206 @@
+"""Loaders for images and labels in HDF5 files, such as the course's cat data."""
+
+import os
+import re
+from pathlib import Path
+
+import h5py
+import numpy as np
+from sklearn.utils import Bunch
+
+#: Environment variable naming the folder of the course's two HDF5 files.
+DATA_HOME_ENV = "SKLEARN_GDLOGREG_DATA"
+CATVNONCAT_FILES = ("train_catvnoncat.h5", "test_catvnoncat.h5")
+
+_IMAGE_KEY = re.compile(r"(^|_)(x|images?|data)$", re.IGNORECASE)
+_LABEL_KEY = re.compile(r"(^|_)(y|labels?|targets?)$", re.IGNORECASE)
+_CLASS_NAMES_KEYS = ("list_classes", "classes", "target_names", "class_names")
+
+
+def load_h5(path, *, x_key=None, y_key=None, return_X_y=False):
+    """Load images and labels from one HDF5 file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The HDF5 file.
+    x_key, y_key : str, default=None
+        Names of the datasets holding the images and the labels. By default they
+        are found from their names when there is one obvious pair: a name ending
+        in ``x``, ``images`` or ``data`` and one ending in ``y``, ``labels`` or
+        ``target`` (such as ``train_set_x`` and ``train_set_y``).
+    return_X_y : bool, default=False
+        Return ``(images, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``images`` (ndarray, as stored, e.g. (m, 64, 64, 3) uint8), ``target``
+        (ndarray of shape (m,)), ``target_names`` (ndarray of str: the class
+        names stored in the file as ``list_classes``, else the labels as
+        text), and ``filename``.
+    (images, target) : tuple of ndarray
+        With ``return_X_y=True``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        If the file is not a readable HDF5 file, a key is missing or ambiguous,
+        the labels are not a vector, or images and labels differ in number.
+
+    Examples
+    --------
+    >>> from sklearn_gdlogreg.datasets import load_h5
+    >>> data = load_h5("train_catvnoncat.h5")  # doctest: +SKIP
+    >>> data.images.shape, data.target.shape, data.target_names  # doctest: +SKIP
+    ((209, 64, 64, 3), (209,), array(['non-cat', 'cat'], dtype='<U7'))
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No HDF5 file at {path}.")
+    try:
+        with h5py.File(path, "r") as file:
+            datasets = {
+                name: item
+                for name, item in file.items()
+                if isinstance(item, h5py.Dataset)
+            }
+            x_key = _find_key(path, datasets, x_key, _IMAGE_KEY, "x_key", "images")
+            y_key = _find_key(path, datasets, y_key, _LABEL_KEY, "y_key", "labels")
+            images = datasets[x_key][()]
+            target = datasets[y_key][()]
+            names_key = next((k for k in _CLASS_NAMES_KEYS if k in datasets), None)
+            stored_names = None if names_key is None else datasets[names_key][()]
+    except OSError as error:
+        raise ValueError(
+            f"Cannot read {path} as HDF5 ({error}). Check that it is an HDF5 file "
+            "and that it was copied completely."
+        ) from error
+
+    target = _as_vector(path, y_key, target)
+    if images.ndim < 2 or len(images) != len(target):
+        raise ValueError(
+            f"{path}: '{x_key}' holds {len(images)} images of shape "
+            f"{images.shape[1:]} but '{y_key}' holds {len(target)} labels; they "
+            "must be equal in number."
+        )
+    if stored_names is None:
+        target_names = np.unique(target).astype(str)
+    else:
+        target_names = np.array([_as_text(name) for name in np.ravel(stored_names)])
+
+    if return_X_y:
+        return images, target
+    return Bunch(
+        images=images,
+        target=target,
+        target_names=target_names,
+        filename=str(path),
+    )
+
+
+def load_catvnoncat(data_home=None):
+    """Load the course's cat vs non-cat images.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder holding ``train_catvnoncat.h5`` and ``test_catvnoncat.h5`` (or a
+        ``catvnoncat`` folder holding them). Default: the folder named by the
+        environment variable ``SKLEARN_GDLOGREG_DATA``.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``X_train`` (209, 64, 64, 3) uint8, ``y_train`` (209,), ``X_test`` (50,
+        64, 64, 3), ``y_test`` (50,), ``target_names`` (``['non-cat', 'cat']``)
+        and ``data_home``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If no folder was named, or it does not hold the two files; the message
+        says where they go.
+
+    Examples
+    --------
+    >>> from sklearn_gdlogreg.datasets import load_catvnoncat
+    >>> data = load_catvnoncat("datasets/catvnoncat")  # doctest: +SKIP
+    >>> data.X_train.shape, data.X_test.shape  # doctest: +SKIP
+    ((209, 64, 64, 3), (50, 64, 64, 3))
+    """
+    folder = catvnoncat_home(data_home)
+    train = load_h5(folder / CATVNONCAT_FILES[0])
+    test = load_h5(folder / CATVNONCAT_FILES[1])
+    return Bunch(
+        X_train=train.images,
+        y_train=train.target,
+        X_test=test.images,
+        y_test=test.target,
+        target_names=train.target_names,
+        data_home=str(folder),
+    )
+
+
+def catvnoncat_home(data_home=None):
+    """The folder holding the course's two files, or a FileNotFoundError.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        As in :func:`load_catvnoncat`.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    where = (
+        f"Put {' and '.join(CATVNONCAT_FILES)} in one folder and pass it as "
+        f"data_home, or set the environment variable {DATA_HOME_ENV} to it."
+    )
+    if data_home is None:
+        data_home = os.environ.get(DATA_HOME_ENV)
+        if not data_home:
+            raise FileNotFoundError(f"No folder for the cat data was given. {where}")
+    for folder in (Path(data_home), Path(data_home) / "catvnoncat"):
+        if all((folder / name).is_file() for name in CATVNONCAT_FILES):
+            return folder
+    raise FileNotFoundError(f"{data_home} does not hold the cat data. {where}")
+
+
+def _find_key(path, datasets, key, pattern, argument, what):
+    """The dataset name for ``what``: the given one, or the one obvious match."""
+    available = sorted(datasets)
+    if key is not None:
+        if key not in datasets:
+            raise ValueError(
+                f"{path} has no dataset '{key}'; it has {available}. Pass one of "
+                f"them as {argument}."
+            )
+        return key
+    matches = [name for name in available if pattern.search(name)]
+    if len(matches) != 1:
+        found = "no" if not matches else f"several ({matches})"
+        raise ValueError(
+            f"{path}: found {found} datasets that look like {what} among "
+            f"{available}. Name the one to use with {argument}=..."
+        )
+    return matches[0]
+
+
+def _as_vector(path, key, target):
+    """Labels as a vector; (1, m) and (m, 1) are accepted as vectors."""
+    if target.ndim != 1 and sum(size > 1 for size in target.shape) <= 1:
+        target = target.reshape(-1)
+    if target.ndim != 1:
+        raise ValueError(
+            f"{path}: labels '{key}' have shape {target.shape}; expected a vector "
+            "of one label per image. Pass the right dataset as y_key."
+        )
+    return target
+
+
+def _as_text(name):
+    return name.decode() if isinstance(name, bytes) else str(name)

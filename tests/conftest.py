@@ -1,0 +1,20 @@
+"""Shared fixtures: the course's cat data, from ../shared/datasets or the env var."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sklearn_gdlogreg.datasets import DATA_HOME_ENV, load_catvnoncat
+
+SHARED_CATVNONCAT = Path(__file__).resolve().parents[2] / "shared/datasets/catvnoncat"
+
+
+@pytest.fixture(scope="session")
+def catvnoncat():
+    """The course's cat data, or a skip saying where it was looked for."""
+    data_home = os.environ.get(DATA_HOME_ENV) or SHARED_CATVNONCAT
+    try:
+        return load_catvnoncat(data_home)
+    except FileNotFoundError as error:
+        pytest.skip(f"the course's cat data is absent: {error}")
