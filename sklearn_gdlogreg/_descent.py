@@ -26,6 +26,8 @@ class DescentResult:
         Largest absolute entry of the last gradient computed.
     converged : bool
         Whether the stopping rule ``gradient_max <= tol`` was met.
+    stopped : bool
+        Whether the callback asked to stop.
     """
 
     params: np.ndarray
@@ -33,6 +35,7 @@ class DescentResult:
     loss_curve: np.ndarray
     gradient_max: float
     converged: bool
+    stopped: bool = False
 
 
 def gradient_descent(
@@ -84,7 +87,7 @@ def gradient_descent(
     loss_curve = []
     rises = 0
     gradient_max = np.inf
-    converged = False
+    converged = stopped = False
     print_every = 1 if verbose >= 2 else 100
     for iteration in range(max_iter):
         value, gradient = loss_gradient(params)
@@ -102,6 +105,7 @@ def gradient_descent(
             print(f"Cost after iteration {iteration}: {value:f}", flush=True)
         params -= step * gradient
         if callback is not None and callback(iteration, value, params):
+            stopped = True
             break
     if not np.all(np.isfinite(params)):
         raise ValueError(
@@ -113,6 +117,7 @@ def gradient_descent(
         loss_curve=np.asarray(loss_curve, dtype=np.float64),
         gradient_max=gradient_max,
         converged=converged,
+        stopped=stopped,
     )
 
 

@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._callbacks import CallbackSupportMixin, FitHooks
 from ._descent import gradient_descent
 from ._loss import LinearObjective, loss_for_classes
 
@@ -22,7 +23,9 @@ _ACCEPT_SPARSE = ["csr", "csc"]
 _DTYPES = [np.float64, np.float32]
 
 
-class GradientDescentLogisticRegression(ClassifierMixin, BaseEstimator):
+class GradientDescentLogisticRegression(
+    CallbackSupportMixin, ClassifierMixin, BaseEstimator
+):
     """Logistic regression trained by batch gradient descent.
 
     The one-neuron network of the course "logistic regression with a neural
@@ -174,25 +177,28 @@ class GradientDescentLogisticRegression(ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        X, y = validate_data(
-            self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, order="C"
-        )
+        X, y = validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES)
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
-        sample_weight = self._weight_classes(
-            classes, y, y_index, sample_weight, X.dtype
+        hooks = FitHooks(
+            self,
+            X,
+            y,
+            None if sample_weight is None else {"sample_weight": sample_weight},
+            self.max_iter,
         )
+        weight = self._weight_classes(classes, y, y_index, sample_weight, X.dtype)
 
         loss = loss_for_classes(len(classes))
         objective = LinearObjective(
             loss,
             X,
             loss.encode_target(y_index, X.dtype),
-            sample_weight,
+            weight,
             self.C,
             self.fit_intercept,
         )
@@ -205,6 +211,24 @@ class GradientDescentLogisticRegression(ClassifierMixin, BaseEstimator):
         else:
             learning_rate = float(self.learning_rate)
 
+        def fitted_attributes(params, loss_curve):
+            n_features = X.shape[1]
+            return {
+                "classes_": classes,
+                "coef_": params[:, :n_features].copy(),
+                "intercept_": params[:, n_features].copy()
+                if self.fit_intercept
+                else np.zeros(len(params), dtype=params.dtype),
+                "n_iter_": len(loss_curve),
+                "loss_curve_": loss_curve,
+                "learning_rate_": learning_rate,
+            }
+
+        def report_iteration(iteration, value, params):
+            return hooks.iteration(
+                iteration, value, lambda curve: fitted_attributes(params, curve)
+            )
+
         result = gradient_descent(
             objective.loss_gradient,
             params,
@@ -212,35 +236,27 @@ class GradientDescentLogisticRegression(ClassifierMixin, BaseEstimator):
             max_iter=self.max_iter,
             tol=self.tol,
             verbose=self.verbose,
+            callback=report_iteration if hooks.per_iteration else None,
         )
-        if self.tol > 0 and not result.converged:
-            fixes = "Scale the features (StandardScaler, or PixelScaler for pixel "
-            fixes += "values), raise max_iter"
-            fixes += (
-                ", or use learning_rate='auto'."
-                if self.learning_rate != "auto"
-                else "."
-            )
-            warnings.warn(
-                f"{type(self).__name__} did not converge in max_iter="
-                f"{self.max_iter} iterations: the largest gradient entry is "
-                f"{result.gradient_max:.3g} > tol={self.tol:g}. {fixes}",
-                ConvergenceWarning,
-                stacklevel=3,  # the caller of fit, past _fit_context's wrapper
-            )
-
-        n_features = X.shape[1]
-        self.classes_ = classes
-        self.coef_ = result.params[:, :n_features].copy()
-        self.intercept_ = (
-            result.params[:, n_features].copy()
-            if self.fit_intercept
-            else np.zeros(loss.n_outputs, dtype=X.dtype)
-        )
-        self.n_iter_ = result.n_iter
-        self.loss_curve_ = result.loss_curve
-        self.learning_rate_ = learning_rate
+        if self.tol > 0 and not (result.converged or result.stopped):
+            self._warn_not_converged(result.gradient_max)
+        for name, value in fitted_attributes(result.params, result.loss_curve).items():
+            setattr(self, name, value)
+        hooks.end()
         return self
+
+    def _warn_not_converged(self, gradient_max):
+        fixes = "Scale the features (StandardScaler, or PixelScaler for pixel values)"
+        fixes += ", raise max_iter"
+        if self.learning_rate != "auto":
+            fixes += ", or use learning_rate='auto'"
+        warnings.warn(
+            f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
+            f"iterations: the largest gradient entry is {gradient_max:.3g} > "
+            f"tol={self.tol:g}. {fixes}.",
+            ConvergenceWarning,
+            stacklevel=4,  # the caller of fit, past fit and _fit_context's wrapper
+        )
 
     def _weight_classes(self, classes, y, y_index, sample_weight, dtype):
         """Check that two classes have weight; multiply in ``class_weight``."""
