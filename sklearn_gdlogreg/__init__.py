@@ -1,6 +1,6 @@
 """Logistic regression by from-scratch batch gradient descent, for scikit-learn."""
 
-from ._logistic import GradientDescentLogisticRegression
+from ._logistic import GradientDescentLogisticRegression, logistic_objective
 from .preprocessing import ImageFlattener, PixelScaler
 
 __version__ = "0.1.0"
@@ -10,4 +10,5 @@ __all__ = [
     "ImageFlattener",
     "PixelScaler",
     "__version__",
+    "logistic_objective",
 ]

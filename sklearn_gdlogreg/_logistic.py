@@ -11,7 +11,10 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_array,
+    check_consistent_length,
     check_is_fitted,
+    column_or_1d,
     validate_data,
 )
 
@@ -191,7 +194,7 @@ class GradientDescentLogisticRegression(
             None if sample_weight is None else {"sample_weight": sample_weight},
             self.max_iter,
         )
-        weight = self._weight_classes(classes, y, y_index, sample_weight, X.dtype)
+        weight = _class_weighted(self, classes, y, y_index, sample_weight, X.dtype)
 
         loss = loss_for_classes(len(classes))
         objective = LinearObjective(
@@ -257,32 +260,6 @@ class GradientDescentLogisticRegression(
             ConvergenceWarning,
             stacklevel=4,  # the caller of fit, past fit and _fit_context's wrapper
         )
-
-    def _weight_classes(self, classes, y, y_index, sample_weight, dtype):
-        """Check that two classes have weight; multiply in ``class_weight``."""
-        class_totals = np.bincount(
-            y_index, weights=sample_weight, minlength=len(classes)
-        )
-        present = class_totals > 0
-        if len(classes) < 2 or present.sum() < 2:
-            kept = classes[present].tolist()
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes with "
-                f"positive weight, but got one class: {kept}. Give it samples of "
-                "another class (or non-zero sample_weight for them)."
-            )
-        if self.class_weight is None:
-            return sample_weight
-        positive = slice(None) if sample_weight is None else sample_weight > 0
-        per_class = np.zeros(len(classes))
-        per_class[present] = compute_class_weight(
-            self.class_weight,
-            classes=classes[present],
-            y=y[positive],
-            sample_weight=None if sample_weight is None else sample_weight[positive],
-        )
-        weights = per_class[y_index].astype(dtype)
-        return weights if sample_weight is None else weights * sample_weight
 
     def _starting_params(
         self, n_outputs, n_features, dtype, classes, coef_init, intercept_init
@@ -388,6 +365,91 @@ class GradientDescentLogisticRegression(
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _class_weighted(estimator, classes, y, y_index, sample_weight, dtype):
+    """Check that two classes have weight; multiply in ``estimator.class_weight``."""
+    class_totals = np.bincount(y_index, weights=sample_weight, minlength=len(classes))
+    present = class_totals > 0
+    if len(classes) < 2 or present.sum() < 2:
+        kept = classes[present].tolist()
+        raise ValueError(
+            f"{type(estimator).__name__} needs samples of at least 2 classes with "
+            f"positive weight, but got one class: {kept}. Give it samples of "
+            "another class (or non-zero sample_weight for them)."
+        )
+    class_weight = getattr(estimator, "class_weight", None)
+    if class_weight is None:
+        return sample_weight
+    positive = slice(None) if sample_weight is None else sample_weight > 0
+    per_class = np.zeros(len(classes))
+    per_class[present] = compute_class_weight(
+        class_weight,
+        classes=classes[present],
+        y=y[positive],
+        sample_weight=None if sample_weight is None else sample_weight[positive],
+    )
+    weights = per_class[y_index].astype(dtype)
+    return weights if sample_weight is None else weights * sample_weight
+
+
+def logistic_objective(estimator, X, y, sample_weight=None):
+    """The objective J at a fitted linear classifier's coefficients.
+
+    ``J(w, b) = sum_i s_i loss(y_i, x_i w^T + b) / S + ||w||^2 / (2 C S)``, the
+    objective :class:`GradientDescentLogisticRegression` minimises, with ``C``
+    and ``class_weight`` taken from the estimator. It applies to
+    :class:`~sklearn.linear_model.LogisticRegression` too (same minimiser), so
+    that solvers can be compared on one number.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        With ``classes_``, ``coef_``, ``intercept_`` and ``C`` (sigmoid for two
+        classes, softmax for more, as both estimators use).
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Data as the estimator sees it (after any pipeline steps before it).
+    y : array-like of shape (n_samples,)
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_gdlogreg import logistic_objective
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> round(logistic_objective(LogisticRegression().fit(X, y), X, y), 6)
+    0.209192
+    """
+    check_is_fitted(estimator)
+    X = check_array(X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES)
+    y = column_or_1d(y)
+    check_consistent_length(X, y)
+    classes = estimator.classes_
+    y_index = np.searchsorted(classes, y).clip(0, len(classes) - 1)
+    if not np.array_equal(classes[y_index], y):
+        raise ValueError(
+            f"y has labels the estimator was not fitted on: "
+            f"{np.setdiff1d(y, classes).tolist()}."
+        )
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+    weight = _class_weighted(estimator, classes, y, y_index, sample_weight, X.dtype)
+    loss = loss_for_classes(len(classes))
+    coef = np.asarray(estimator.coef_, dtype=X.dtype)
+    intercept = np.broadcast_to(np.asarray(estimator.intercept_, X.dtype), len(coef))
+    objective = LinearObjective(
+        loss, X, loss.encode_target(y_index, X.dtype), weight, estimator.C, True
+    )
+    return objective.loss_gradient(np.column_stack([coef, intercept]))[0]
 
 
 def _check_init(name, value, shape):

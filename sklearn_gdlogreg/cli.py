@@ -1,64 +1,343 @@
-"""Command line: ``python -m sklearn_gdlogreg`` trains on a bundled data set."""
+"""The ``gdlogreg`` command: train, predict and compare, calling the library."""
 
 import argparse
+import csv
+import io
+import json
+import sys
 import time
+import warnings
+from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Bunch
 
-from ._logistic import GradientDescentLogisticRegression
+from . import datasets
+from ._callbacks import CostProgress
+from ._logistic import GradientDescentLogisticRegression, logistic_objective
+from .preprocessing import ImageFlattener, PixelScaler
+
+PROG = "gdlogreg"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors as one line and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def main(argv=None):
-    """Train on scikit-learn's bundled breast-cancer data and compare with lbfgs.
+    """Run the command line.
 
     Parameters
     ----------
     argv : list of str, default=None
-        Command-line arguments; default ``sys.argv[1:]``.
+        Arguments; default ``sys.argv[1:]``.
 
     Returns
     -------
     int
-        Exit status.
+        Exit status: 0 on success, 2 for bad input (one line on stderr), 130 when
+        interrupted.
     """
-    parser = argparse.ArgumentParser(
-        prog="python -m sklearn_gdlogreg",
-        description="Fit gradient-descent logistic regression on the bundled "
-        "breast-cancer data and compare it with LogisticRegression.",
+    args = _parser().parse_args(argv)
+    try:
+        args.run(args)
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted; no file was written.", file=sys.stderr)
+        return 130
+    except (OSError, ValueError) as error:
+        print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _parser():
+    parser = _Parser(
+        prog=PROG,
+        description="Logistic regression by batch gradient descent on images: "
+        "train, predict, and compare with scikit-learn's LogisticRegression. "
+        "Without --train/--test, the data are scikit-learn's bundled digits "
+        "(odd vs even); with them, HDF5 files such as the course's cat data.",
     )
-    parser.add_argument("--learning-rate", default="auto")
-    parser.add_argument("--max-iter", type=int, default=5000)
-    args = parser.parse_args(argv)
-    learning_rate = (
-        args.learning_rate
-        if args.learning_rate == "auto"
-        else float(args.learning_rate)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="fit a model and report how it did")
+    _add_data_options(train)
+    _add_model_options(train)
+    train.add_argument("--model", metavar="OUT", help="save the fitted model (skops)")
+    train.add_argument("--plot", metavar="OUT.png", help="write the cost curve")
+    train.add_argument("--quiet", action="store_true", help="no live progress display")
+    train.set_defaults(run=_train)
+
+    predict = commands.add_parser("predict", help="classify images with a model")
+    predict.add_argument("--model", required=True, help="a file from 'train --model'")
+    predict.add_argument("--data", metavar="FILE.h5", help="an HDF5 file of images")
+    predict.add_argument("images", nargs="*", metavar="IMAGE", help="PNG/JPEG files")
+    predict.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    predict.set_defaults(run=_predict)
+
+    compare = commands.add_parser(
+        "compare", help="this estimator against LogisticRegression (lbfgs)"
+    )
+    _add_data_options(compare)
+    _add_model_options(compare)
+    compare.set_defaults(run=_compare)
+    return parser
+
+
+def _add_data_options(parser):
+    parser.add_argument("--train", metavar="FILE.h5", help="HDF5 training images")
+    parser.add_argument("--test", metavar="FILE.h5", help="HDF5 test images")
+
+
+def _add_model_options(parser):
+    parser.add_argument(
+        "--learning-rate",
+        type=_learning_rate,
+        default="auto",
+        metavar="RATE|auto",
+        help="fixed step, or 'auto' (default)",
+    )
+    parser.add_argument("--max-iter", type=_positive(int), default=1000)
+    parser.add_argument("--tol", type=_non_negative_float, default=1e-4)
+    parser.add_argument(
+        "--C", type=_positive(float), default=1.0, help="inverse L2 strength; inf: none"
+    )
+    parser.add_argument(
+        "--scaler",
+        choices=["pixel", "standard", "none"],
+        default="pixel",
+        help="pixel: divide by the largest pixel value (default)",
     )
 
-    X, y = load_breast_cancer(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, random_state=0, stratify=y
+
+def _learning_rate(text):
+    return text if text == "auto" else _positive(float)(text)
+
+
+def _positive(kind):
+    def convert(text):
+        value = kind(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text} is not positive")
+        return value
+
+    convert.__name__ = kind.__name__
+    return convert
+
+
+def _non_negative_float(text):
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def _load_data(args):
+    """The training and test data: HDF5 files, or the bundled digits."""
+    if (args.train is None) != (args.test is None):
+        raise ValueError("give both --train and --test, or neither (bundled digits)")
+    if args.train is None:
+        return datasets.load_digits_odd_even()
+    train = datasets.load_h5(args.train)
+    test = datasets.load_h5(args.test)
+    return Bunch(
+        X_train=train.images,
+        y_train=train.target,
+        X_test=test.images,
+        y_test=test.target,
+        target_names=train.target_names,
+        max_value=255.0,
+        description=f"{args.train} and {args.test}",
     )
-    models = {
-        "gradient descent": GradientDescentLogisticRegression(
-            learning_rate=learning_rate, max_iter=args.max_iter, verbose=1
-        ),
-        "LogisticRegression (lbfgs)": LogisticRegression(),
+
+
+def _pipeline(args, data, estimator):
+    """ImageFlattener, the chosen scaler, and ``estimator``."""
+    scalers = {
+        "pixel": [("scale", PixelScaler(max_value=data.max_value))],
+        "standard": [("scale", StandardScaler())],
+        "none": [],
     }
-    print(f"breast_cancer: {len(X_train)} training and {len(X_test)} test samples")
-    for name, estimator in models.items():
-        model = make_pipeline(StandardScaler(), estimator)
-        start = time.perf_counter()
-        model.fit(X_train, y_train)
-        seconds = time.perf_counter() - start
-        print(
-            f"{name}: {int(np.max(estimator.n_iter_))} iterations, "
-            f"{seconds:.3f} s, train accuracy {model.score(X_train, y_train):.4f}, "
-            f"test accuracy {model.score(X_test, y_test):.4f}"
+    return Pipeline(
+        [("flatten", ImageFlattener()), *scalers[args.scaler], ("classify", estimator)]
+    )
+
+
+def _gradient_descent(args):
+    return GradientDescentLogisticRegression(
+        learning_rate=args.learning_rate,
+        max_iter=args.max_iter,
+        tol=args.tol,
+        C=args.C,
+    )
+
+
+def _named(data):
+    """Labels as class names, so that a saved model predicts names."""
+    names = data.target_names
+    if data.y_train.dtype.kind in "iu" and data.y_train.max() < len(names):
+        return names[data.y_train], names[data.y_test]
+    return data.y_train.astype(str), data.y_test.astype(str)
+
+
+def _fit(model, X, y, *, progress=False):
+    """Fit, timing it; warnings become one-line notes on stderr."""
+    estimator = model[-1]
+    show = progress and hasattr(estimator, "set_callbacks")
+    if show:
+        estimator.set_callbacks(CostProgress())
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            start = time.perf_counter()
+            model.fit(X, y)
+            seconds = time.perf_counter() - start
+    finally:
+        if show:
+            estimator.set_callbacks()  # not saved with the model
+    for warning in caught:
+        print(f"{PROG}: warning: {warning.message}", file=sys.stderr)
+    return seconds
+
+
+def _scores(model, X, y):
+    return accuracy_score(y, model.predict(X)), log_loss(
+        y, model.predict_proba(X), labels=model.classes_
+    )
+
+
+def _train(args):
+    for output in (args.model, args.plot):
+        if output and not Path(output).resolve().parent.is_dir():
+            raise FileNotFoundError(
+                f"Cannot write {output}: its folder does not exist."
+            )
+    data = _load_data(args)
+    y_train, y_test = _named(data)
+    model = _pipeline(args, data, _gradient_descent(args))
+    print(f"data: {data.description}")
+    print(
+        f"      {len(y_train)} training and {len(y_test)} test images of shape "
+        f"{data.X_train.shape[1:]}, classes {data.target_names.tolist()}"
+    )
+    progress = not args.quiet and sys.stderr.isatty()
+    seconds = _fit(model, data.X_train, y_train, progress=progress)
+    estimator = model[-1]
+    train_accuracy, train_loss = _scores(model, data.X_train, y_train)
+    test_accuracy, test_loss = _scores(model, data.X_test, y_test)
+    rate = estimator.learning_rate_
+    print(f"iterations     {estimator.n_iter_} (learning rate {rate:.6g})")
+    print(f"fit time       {seconds:.3f} s")
+    print(f"final cost     {estimator.loss_curve_[-1]:.6f}")
+    print("               train    test")
+    print(f"accuracy       {train_accuracy:.4f}   {test_accuracy:.4f}")
+    print(f"log-loss       {train_loss:.4f}   {test_loss:.4f}")
+    if args.model:
+        from .persistence import save_model  # skops and matplotlib load slowly
+
+        save_model(model, args.model)
+        print(f"model saved to {args.model}")
+    if args.plot:
+        from .plotting import plot_cost_curves
+
+        plot_cost_curves({"gradient descent": estimator.loss_curve_}, args.plot)
+        print(f"cost curve saved to {args.plot}")
+
+
+def _predict(args):
+    if (args.data is None) == (not args.images):
+        raise ValueError("give either --data FILE.h5 or image files, not both or none")
+    from .persistence import load_model
+
+    model = load_model(args.model)
+    if args.data:
+        images = datasets.load_h5(args.data).images
+        names = [f"{Path(args.data).name}[{i}]" for i in range(len(images))]
+    else:
+        images = datasets.load_image_files(args.images, model[0].image_shape_)
+        names = list(args.images)
+    classes = model.classes_
+    proba = model.predict_proba(images)
+    predicted = classes[proba.argmax(axis=1)]
+    rows = [
+        {"input": name, "class": str(label)}
+        | {f"p({cls})": float(p) for cls, p in zip(classes, row, strict=True)}
+        for name, label, row in zip(names, predicted, proba, strict=True)
+    ]
+    print(_format_rows(rows, args.format), end="")
+
+
+def _format_rows(rows, format):
+    if format == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    out = io.StringIO()
+    if format == "csv":
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue()
+    table = [list(rows[0])] + [
+        [value if isinstance(value, str) else f"{value:.4f}" for value in row.values()]
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        out.write(
+            "  ".join(
+                cell.ljust(width) for cell, width in zip(line, widths, strict=True)
+            ).rstrip()
+            + "\n"
         )
-    return 0
+    return out.getvalue()
+
+
+def _compare(args):
+    data = _load_data(args)
+    y_train, y_test = _named(data)
+    C = args.C
+    contenders = {
+        "gradient descent": _gradient_descent(args),
+        "LogisticRegression (lbfgs)": LogisticRegression(
+            C=C, tol=args.tol, max_iter=max(args.max_iter, 100)
+        ),
+    }
+    print(f"data: {data.description}; C={C:g}, scaler: {args.scaler}")
+    results = {}
+    for name, estimator in contenders.items():
+        model = _pipeline(args, data, estimator)
+        seconds = _fit(model, data.X_train, y_train)
+        X_train = model[:-1].transform(data.X_train)
+        train_accuracy, _ = _scores(model, data.X_train, y_train)
+        test_accuracy, test_loss = _scores(model, data.X_test, y_test)
+        results[name] = [
+            f"{train_accuracy:.4f}",
+            f"{test_accuracy:.4f}",
+            f"{test_loss:.4f}",
+            f"{logistic_objective(model[-1], X_train, y_train):.6f}",
+            str(int(np.max(model[-1].n_iter_))),
+            f"{seconds:.3f}",
+        ]
+    labels = [
+        "train accuracy",
+        "test accuracy",
+        "test log-loss",
+        "objective J (train)",
+        "iterations",
+        "fit time (s)",
+    ]
+    width = max(map(len, labels)) + 2
+    print(" " * width + "".join(name.rjust(28) for name in results))
+    for i, label in enumerate(labels):
+        print(label.ljust(width) + "".join(r[i].rjust(28) for r in results.values()))
+
+
+def _one_line(error):
+    return " ".join(str(error).split()) or type(error).__name__

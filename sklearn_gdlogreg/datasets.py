@@ -1,4 +1,4 @@
-"""Loaders for images and labels in HDF5 files, such as the course's cat data."""
+"""Image data: HDF5 files (the course's cats), bundled digits, image files."""
 
 import os
 import re
@@ -6,6 +6,8 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
 #: Environment variable naming the folder of the course's two HDF5 files.
@@ -204,3 +206,93 @@ def _as_vector(path, key, target):
 
 def _as_text(name):
     return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def load_digits_odd_even(*, test_size=0.25, random_state=0):
+    """scikit-learn's bundled 8x8 digit images as a binary task: odd or even.
+
+    A real image data set that needs no download, split like the course's data.
+
+    Parameters
+    ----------
+    test_size : float, default=0.25
+        Share of the images held out for testing (stratified).
+    random_state : int, default=0
+        Seed of the split.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``X_train``, ``X_test`` (images of shape (8, 8), values 0 to 16),
+        ``y_train``, ``y_test`` (0 = even, 1 = odd), ``target_names``
+        (``['even', 'odd']``), ``max_value`` (16.0) and ``description``.
+
+    Examples
+    --------
+    >>> from sklearn_gdlogreg.datasets import load_digits_odd_even
+    >>> data = load_digits_odd_even()
+    >>> data.X_train.shape, data.X_test.shape, data.target_names.tolist()
+    ((1347, 8, 8), (450, 8, 8), ['even', 'odd'])
+    """
+    digits = load_digits()
+    y = digits.target % 2
+    X_train, X_test, y_train, y_test = train_test_split(
+        digits.images, y, test_size=test_size, random_state=random_state, stratify=y
+    )
+    return Bunch(
+        X_train=X_train,
+        y_train=y_train,
+        X_test=X_test,
+        y_test=y_test,
+        target_names=np.array(["even", "odd"]),
+        max_value=16.0,
+        description="scikit-learn's digits (8x8 images, values 0-16), odd vs even",
+    )
+
+
+def load_image_files(paths, image_shape):
+    """Read PNG, JPEG or other image files, resized to ``image_shape``.
+
+    Parameters
+    ----------
+    paths : list of str or path-like
+        The image files.
+    image_shape : tuple of int
+        ``(height, width)`` for grey images, ``(height, width, channels)`` with
+        1, 3 or 4 channels (grey, RGB, RGBA).
+
+    Returns
+    -------
+    ndarray of shape (len(paths), *image_shape), uint8
+        Pixels 0 to 255.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        If a file is missing or is not an image; the message names it.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    modes = {2: "L", 3: {1: "L", 3: "RGB", 4: "RGBA"}}
+    if len(image_shape) not in modes or (
+        len(image_shape) == 3 and image_shape[2] not in modes[3]
+    ):
+        raise ValueError(
+            f"Cannot read image files for a model of input shape {image_shape}: it "
+            "takes (height, width) or (height, width, 1, 3 or 4 channels)."
+        )
+    mode = modes[2] if len(image_shape) == 2 else modes[3][image_shape[2]]
+    height, width = image_shape[:2]
+    images = []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise FileNotFoundError(f"No image file at {path}.")
+        try:
+            with Image.open(path) as image:
+                image = image.convert(mode).resize(
+                    (width, height), Image.Resampling.LANCZOS
+                )
+                images.append(np.asarray(image, dtype=np.uint8).reshape(image_shape))
+        except (UnidentifiedImageError, OSError) as error:
+            raise ValueError(f"Cannot read {path} as an image ({error}).") from error
+    return np.stack(images)

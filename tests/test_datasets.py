@@ -4,7 +4,13 @@ import h5py
 import numpy as np
 import pytest
 
-from sklearn_gdlogreg.datasets import DATA_HOME_ENV, load_catvnoncat, load_h5
+from sklearn_gdlogreg.datasets import (
+    DATA_HOME_ENV,
+    load_catvnoncat,
+    load_digits_odd_even,
+    load_h5,
+    load_image_files,
+)
 
 
 def write_h5(path, **datasets):
@@ -133,3 +139,37 @@ def test_real_catvnoncat_files(catvnoncat):
     assert catvnoncat.X_train.dtype == np.uint8
     assert catvnoncat.y_train.sum() == 72 and catvnoncat.y_test.sum() == 33
     np.testing.assert_array_equal(catvnoncat.target_names, ["non-cat", "cat"])
+
+
+def test_digits_odd_even_is_a_stratified_split():
+    data = load_digits_odd_even()
+    assert data.X_train.shape == (1347, 8, 8) and data.X_test.shape == (450, 8, 8)
+    assert data.X_train.max() == 16 and data.max_value == 16
+    assert abs(data.y_train.mean() - data.y_test.mean()) < 0.01
+    np.testing.assert_array_equal(data.target_names, ["even", "odd"])
+
+
+@pytest.mark.parametrize(("image_shape", "mode"), [((8, 6), "L"), ((8, 6, 3), "RGB")])
+def test_image_files_are_converted_and_resized(tmp_path, image_shape, mode):
+    from PIL import Image
+
+    pixels = np.zeros((40, 30, 3), dtype=np.uint8)
+    pixels[:, :, 0] = 255  # pure red
+    Image.fromarray(pixels).save(tmp_path / "red.png")
+    Image.fromarray(pixels).save(tmp_path / "red.jpg")
+    images = load_image_files([tmp_path / "red.png", tmp_path / "red.jpg"], image_shape)
+    assert images.shape == (2, *image_shape) and images.dtype == np.uint8
+    expected = Image.new("RGB", (1, 1), (255, 0, 0)).convert(mode).getpixel((0, 0))
+    np.testing.assert_allclose(
+        images[0].reshape(-1, len(np.atleast_1d(expected)))[0], expected, atol=2
+    )
+
+
+def test_image_files_errors(tmp_path):
+    (tmp_path / "text.png").write_text("not an image")
+    with pytest.raises(ValueError, match="Cannot read .*text.png as an image"):
+        load_image_files([tmp_path / "text.png"], (8, 8))
+    with pytest.raises(FileNotFoundError, match="No image file at .*none.png"):
+        load_image_files([tmp_path / "none.png"], (8, 8))
+    with pytest.raises(ValueError, match="input shape"):
+        load_image_files([tmp_path / "text.png"], (8, 8, 2))

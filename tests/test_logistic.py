@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_gdlogreg import GradientDescentLogisticRegression
+from sklearn_gdlogreg import GradientDescentLogisticRegression, logistic_objective
 
 COURSE_X = np.array([[1.0, 2.0, -1.0], [3.0, 4.0, -3.2]])  # course layout
 COURSE_Y = np.array([1, 0, 1])
@@ -331,3 +331,39 @@ def test_pandas_feature_names_are_kept():
     data = load_iris(as_frame=True)
     model = GradientDescentLogisticRegression().fit(data.data, data.target)
     np.testing.assert_array_equal(model.feature_names_in_, data.data.columns)
+
+
+def test_logistic_objective_is_the_loss_curve_value():
+    X, y = standardized(load_iris)
+    five = GradientDescentLogisticRegression(max_iter=5, tol=0, C=0.5).fit(X, y)
+    six = GradientDescentLogisticRegression(max_iter=6, tol=0, C=0.5).fit(X, y)
+    assert logistic_objective(five, X, y) == pytest.approx(
+        six.loss_curve_[5], rel=1e-14
+    )
+
+
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_iris])
+def test_logistic_objective_is_minimal_at_lbfgs_solution(loader):
+    X, y = standardized(loader)
+    weight = np.random.RandomState(0).uniform(0.5, 2, size=len(y))
+    reference = LogisticRegression(C=0.3, class_weight="balanced", tol=1e-12)
+    reference.fit(X, y, sample_weight=weight)
+    best = logistic_objective(reference, X, y, sample_weight=weight)
+    model = GradientDescentLogisticRegression(
+        C=0.3, class_weight="balanced", max_iter=50
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y, sample_weight=weight)
+    assert best < logistic_objective(model, X, y, sample_weight=weight)
+    # lbfgs's solution is a stationary point of the same objective.
+    nudged = LogisticRegression(C=0.3, class_weight="balanced")
+    nudged.classes_, nudged.intercept_ = reference.classes_, reference.intercept_
+    nudged.coef_ = reference.coef_ * (1 + 1e-3)
+    assert best < logistic_objective(nudged, X, y, sample_weight=weight)
+
+
+def test_logistic_objective_rejects_unknown_labels():
+    X, y = standardized(load_iris)
+    model = GradientDescentLogisticRegression().fit(X[y < 2], y[y < 2])
+    with pytest.raises(ValueError, match=r"not fitted on: \[2\]"):
+        logistic_objective(model, X, y)

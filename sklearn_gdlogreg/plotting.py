@@ -1,0 +1,39 @@
+"""Cost-curve plots, drawn headless with matplotlib's Agg canvas."""
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ._files import write_atomically
+
+
+def plot_cost_curves(
+    curves, path, *, title="Cost during gradient descent", log_y=False
+):
+    """Write a PNG of one or more cost curves.
+
+    Parameters
+    ----------
+    curves : dict of str to array-like
+        Label to cost per iteration (``loss_curve_``).
+    path : str or path-like
+        The PNG to write, completely or not at all.
+    title : str, default="Cost during gradient descent"
+    log_y : bool, default=False
+        Logarithmic cost axis.
+    """
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for label, curve in curves.items():
+        axes.plot(range(len(curve)), curve, label=label, linewidth=1.5)
+    axes.set_xlabel("iteration")
+    axes.set_ylabel("cost (objective J)")
+    if log_y:
+        axes.set_yscale("log")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    if len(curves) > 1:
+        axes.legend()
+    write_atomically(
+        path, lambda temporary: figure.savefig(temporary, format="png", dpi=110)
+    )

@@ -1,0 +1,286 @@
+"""The gdlogreg command through its entry points, as a user runs it."""
+
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io
+from PIL import Image
+from sklearn.linear_model import LogisticRegression
+
+from sklearn_gdlogreg.cli import main
+from sklearn_gdlogreg.datasets import load_digits_odd_even, load_h5
+from sklearn_gdlogreg.persistence import load_model
+
+
+def gdlogreg(*args, cwd=None):
+    """Run ``python -m sklearn_gdlogreg`` in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "sklearn_gdlogreg", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def digits_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("digits")
+    result = gdlogreg(
+        "train", "--max-iter", 300, "--model", folder / "m.skops", "--plot",
+        folder / "cost.png",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return folder, result
+
+
+def test_train_on_bundled_digits_reports_and_saves(digits_model):
+    folder, result = digits_model
+    out = result.stdout
+    assert "digits" in out and "1347 training and 450 test images" in out
+    assert "iterations     300" in out
+    accuracy = out.split("accuracy")[1].split()
+    assert 0.85 < float(accuracy[0]) <= 1 and 0.85 < float(accuracy[1]) <= 1
+    assert "did not converge in max_iter=300" in result.stderr  # one-line note
+    assert "Traceback" not in result.stderr
+    with Image.open(folder / "cost.png") as image:
+        assert image.format == "PNG" and image.size[0] > 300
+    assert not list(folder.glob("*.partial"))
+
+
+def test_saved_model_predicts_like_the_in_memory_pipeline(digits_model):
+    folder, _ = digits_model
+    model = load_model(folder / "m.skops")
+    data = load_digits_odd_even()
+    np.testing.assert_array_equal(model.classes_, ["even", "odd"])
+    # Refit in memory with the same settings: the same descent, bit for bit.
+    from sklearn.base import clone
+
+    refit = clone(model).fit(data.X_train, data.target_names[data.y_train])
+    np.testing.assert_array_equal(
+        model.predict_proba(data.X_test), refit.predict_proba(data.X_test)
+    )
+    assert model[-1].n_iter_ == 300
+
+
+def test_predict_images_and_formats(digits_model, tmp_path):
+    folder, _ = digits_model
+    data = load_digits_odd_even()
+    paths = []
+    for i in range(3):  # 8-bit PNGs of the test digits, at another size
+        pixels = (data.X_test[i] * 255 / 16).astype(np.uint8)
+        path = tmp_path / f"digit{i}.png"
+        Image.fromarray(pixels).resize((32, 32), Image.Resampling.NEAREST).save(path)
+        paths.append(path)
+    table = gdlogreg("predict", "--model", folder / "m.skops", *paths)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["input", "class", "p(even)", "p(odd)"]
+    assert len(lines) == 4
+    as_json = gdlogreg(
+        "predict", "--model", folder / "m.skops", *paths, "--format", "json"
+    )
+    rows = json.loads(as_json.stdout)
+    assert [row["input"] for row in rows] == [str(p) for p in paths]
+    for row in rows:
+        assert row["p(even)"] + row["p(odd)"] == pytest.approx(1)
+        assert row["class"] == max(["even", "odd"], key=lambda c: row[f"p({c})"])
+    as_csv = gdlogreg(
+        "predict", "--model", folder / "m.skops", *paths, "--format", "csv"
+    )
+    assert as_csv.stdout.splitlines()[0] == "input,class,p(even),p(odd)"
+
+
+def test_compare_on_bundled_digits():
+    result = gdlogreg("compare", "--max-iter", 200)
+    assert result.returncode == 0, result.stderr
+    lines = {
+        line[:22].strip(): line[22:].split() for line in result.stdout.splitlines()
+    }
+    assert "LogisticRegression" in result.stdout
+    objective = [float(v) for v in lines["objective J (train)"]]
+    # lbfgs reaches the optimum: no lower objective is possible.
+    assert objective[1] <= objective[0]
+    assert lines["iterations"][0] == "200"
+
+
+def run_in_process(args, capsys):
+    """main(args) with its exit status, whether returned or raised by argparse."""
+    try:
+        status = main(args)
+    except SystemExit as exit:
+        status = exit.code
+    return status, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["train", "--train", "missing.h5", "--test", "missing.h5"],
+            "No HDF5 file at missing.h5",
+        ),
+        (["train", "--max-iter", "x"], "argument --max-iter: invalid"),
+        (["train", "--learning-rate", "fast"], "argument --learning-rate"),
+        (["train", "--learning-rate", "0"], "0 is not positive"),
+        (["train", "--scaler", "minmax"], "invalid choice: 'minmax'"),
+        (["train", "--train", "a.h5"], "give both --train and --test"),
+        (["train", "--model", "no/such/folder/m.skops"], "its folder does not exist"),
+        (
+            ["predict", "--model", "missing.skops", "x.png"],
+            "No model file at missing.skops",
+        ),
+        (
+            ["predict", "--model", "cost.png", "x.png"],
+            "not a model saved by 'gdlogreg train",
+        ),
+        (["predict", "--model", "lr.skops", "x.png"], "it holds a LogisticRegression"),
+        (
+            ["predict", "--model", "m.skops"],
+            "give either --data FILE.h5 or image files",
+        ),
+        (["predict", "--model", "m.skops", "x.png"], "No image file at x.png"),
+        (["predict", "--model", "m.skops", "cost.png", "--data", "d.h5"], "not both"),
+        (
+            ["predict", "--model", "m.skops", "m.skops"],
+            "Cannot read m.skops as an image",
+        ),
+        (
+            ["predict", "--model", "m.skops", "--data", "cost.png"],
+            "Cannot read cost.png as HDF5",
+        ),
+    ],
+)
+def test_errors_are_one_line_with_status_2(
+    digits_model, args, message, capsys, monkeypatch
+):
+    folder, _ = digits_model
+    skops.io.dump(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), folder / "lr.skops")
+    monkeypatch.chdir(folder)
+    status, err = run_in_process(args, capsys)
+    assert status == 2
+    assert err.count("\n") == 1, err
+    assert message in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--max-iter", "0"], "argument --max-iter: 0 is not positive"),
+        (["predict", "--model", "missing.skops", "x.png"], "No model file"),
+    ],
+)
+def test_errors_through_the_entry_point(tmp_path, args, message):
+    result = gdlogreg(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _negate(X):
+    return -np.asarray(X)
+
+
+def test_model_with_foreign_types_is_refused(tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from sklearn_gdlogreg import GradientDescentLogisticRegression
+
+    model = make_pipeline(
+        FunctionTransformer(_negate), GradientDescentLogisticRegression()
+    ).fit([[0.0], [1.0]], [0, 1])
+    skops.io.dump(model, tmp_path / "odd.skops")
+    with pytest.raises(ValueError, match="types this package does not trust.*_negate"):
+        load_model(tmp_path / "odd.skops")
+
+
+def test_main_returns_the_status_in_process(capsys, tmp_path):
+    assert main(["predict", "--model", str(tmp_path / "none.skops"), "x.png"]) == 2
+    assert "No model file" in capsys.readouterr().err
+
+
+def test_progress_is_shown_on_a_terminal_only():
+    if not hasattr(
+        __import__("sklearn_gdlogreg.cli").GradientDescentLogisticRegression,
+        "set_callbacks",
+    ):
+        pytest.skip("scikit-learn < 1.9: no fit callbacks, no progress display")
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sklearn_gdlogreg", "train", "--max-iter", "3000"],
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=120) == 0
+    text = output.decode()
+    assert "\riteration 3000/3000  cost" in text
+    quiet = gdlogreg("train", "--max-iter", 50)  # captured: not a terminal
+    assert "\riteration" not in quiet.stderr and quiet.returncode == 0
+
+
+def test_ctrl_c_stops_cleanly_and_writes_no_model(tmp_path):
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "sklearn_gdlogreg", "train", "--max-iter",
+            "100000000", "--tol", "0", "--model", str(tmp_path / "m.skops"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    time.sleep(3)  # well into the descent
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted; no file was written" in err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).parent / "gdlogreg"
+    result = subprocess.run([script, "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "train" in result.stdout
+
+
+def test_train_and_predict_on_the_course_files(catvnoncat, tmp_path):
+    train = os.path.join(catvnoncat.data_home, "train_catvnoncat.h5")
+    test = os.path.join(catvnoncat.data_home, "test_catvnoncat.h5")
+    result = gdlogreg(
+        "train", "--train", train, "--test", test, "--learning-rate", "0.005",
+        "--max-iter", "2000", "--tol", "0", "--C", "inf", "--model",
+        tmp_path / "cat.skops",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "accuracy       0.9904   0.7000" in result.stdout
+    predicted = gdlogreg(
+        "predict", "--model", tmp_path / "cat.skops", "--data", test, "--format", "json"
+    )
+    rows = json.loads(predicted.stdout)
+    truth = load_h5(test)
+    labels = truth.target_names[truth.target]
+    assert (
+        np.mean(
+            [row["class"] == label for row, label in zip(rows, labels, strict=True)]
+        )
+        == 0.7
+    )

@@ -1,0 +1,46 @@
+"""Saving and loading models; files written completely or not at all."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_gdlogreg import GradientDescentLogisticRegression, ImageFlattener
+from sklearn_gdlogreg._files import write_atomically
+from sklearn_gdlogreg.persistence import load_model, save_model
+
+
+def test_round_trip_predicts_the_same(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    model = make_pipeline(
+        ImageFlattener(), StandardScaler(), GradientDescentLogisticRegression()
+    ).fit(X, y)
+    save_model(model, tmp_path / "iris.skops")
+    loaded = load_model(tmp_path / "iris.skops")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded[-1].loss_curve_, model[-1].loss_curve_)
+
+
+def test_a_bare_estimator_is_not_a_saved_model(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    save_model(GradientDescentLogisticRegression().fit(X, y), tmp_path / "bare.skops")
+    with pytest.raises(ValueError, match="holds a GradientDescentLogisticRegression"):
+        load_model(tmp_path / "bare.skops")
+
+
+def test_failed_write_keeps_the_old_file_and_leaves_no_partial(tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+
+    def write_half_then_fail(path):
+        with open(path, "wb") as file:
+            file.write(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(target, write_half_then_fail)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+    write_atomically(target, lambda path: open(path, "wb").write(b"new"))
+    assert target.read_bytes() == b"new"
