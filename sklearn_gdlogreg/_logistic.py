@@ -393,7 +393,7 @@ def _class_weighted(estimator, classes, y, y_index, sample_weight, dtype):
     return weights if sample_weight is None else weights * sample_weight
 
 
-def logistic_objective(estimator, X, y, sample_weight=None):
+def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
     """The objective J at a fitted linear classifier's coefficients.
 
     ``J(w, b) = sum_i s_i loss(y_i, x_i w^T + b) / S + ||w||^2 / (2 C S)``, the
@@ -411,6 +411,10 @@ def logistic_objective(estimator, X, y, sample_weight=None):
         Data as the estimator sees it (after any pipeline steps before it).
     y : array-like of shape (n_samples,)
     sample_weight : array-like of shape (n_samples,), default=None
+    C : float, default=None
+        Inverse L2 strength; default ``estimator.C``. For an estimator without
+        one, such as ``SGDClassifier(loss="log_loss", alpha=alpha)``, the same
+        objective has ``C = 1 / (alpha * n_samples)``.
 
     Returns
     -------
@@ -447,7 +451,12 @@ def logistic_objective(estimator, X, y, sample_weight=None):
     coef = np.asarray(estimator.coef_, dtype=X.dtype)
     intercept = np.broadcast_to(np.asarray(estimator.intercept_, X.dtype), len(coef))
     objective = LinearObjective(
-        loss, X, loss.encode_target(y_index, X.dtype), weight, estimator.C, True
+        loss,
+        X,
+        loss.encode_target(y_index, X.dtype),
+        weight,
+        estimator.C if C is None else C,
+        True,
     )
     return objective.loss_gradient(np.column_stack([coef, intercept]))[0]
 

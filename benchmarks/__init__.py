@@ -1,0 +1,1 @@
+"""Benchmarks of sklearn-gdlogreg: run with ``python -m benchmarks`` (``--quick``)."""
