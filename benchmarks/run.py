@@ -21,6 +21,7 @@ from benchmarks import (  # noqa: E402
     compare_sklearn,
     iteration_cost,
     learning_rate_search,
+    solvers,
     standardization,
 )
 from benchmarks._common import REPO, Config, machine  # noqa: E402
@@ -30,6 +31,7 @@ BENCHMARKS = {
     "iteration_cost": iteration_cost,
     "learning_rate_search": learning_rate_search,
     "standardization": standardization,
+    "solvers": solvers,
 }
 
 

@@ -19,279 +19,18 @@ from sklearn.utils.validation import (
 )
 
 from ._callbacks import CallbackSupportMixin, FitHooks
-from ._descent import gradient_descent
+from ._descent import SOLVERS, auto_step, gradient_descent
 from ._loss import LinearObjective, loss_for_classes
 
 _ACCEPT_SPARSE = ["csr", "csc"]
 _DTYPES = [np.float64, np.float32]
 
 
-class GradientDescentLogisticRegression(
-    CallbackSupportMixin, ClassifierMixin, BaseEstimator
-):
-    """Logistic regression trained by batch gradient descent.
+class LinearClassifierMixin(ClassifierMixin):
+    """Predictions of a fitted linear model: ``coef_``, ``intercept_``, ``classes_``.
 
-    The one-neuron network of the course "logistic regression with a neural
-    network mindset", as a scikit-learn classifier: each iteration is one forward
-    pass ``X @ coef_.T + intercept_``, the log-loss from that pass, one backward
-    pass for the gradient, and the update ``coef_ -= learning_rate * gradient``.
-    Two classes use a sigmoid output and the binary log-loss; three or more use
-    a softmax output and the multinomial log-loss.
-
-    The objective, with ``s_i`` the sample weights times the class weights, is::
-
-        J(w, b) = sum_i s_i loss(y_i, x_i w^T + b) / sum_i s_i
-                  + ||w||^2 / (2 C sum_i s_i)
-
-    which has the same minimiser as :class:`~sklearn.linear_model.
-    LogisticRegression` with the same ``C``.
-
-    Parameters
-    ----------
-    learning_rate : float or "auto", default="auto"
-        Step size of each update. A float is the fixed step of the course.
-        "auto" uses ``1 / L``, with ``L`` an upper bound of the Lipschitz
-        constant of the objective's gradient, a step with which every iteration
-        decreases the objective on any data. The step used is in
-        ``learning_rate_``.
-    max_iter : int, default=1000
-        Largest number of iterations.
-    tol : float, default=1e-4
-        Stop when the largest absolute entry of the objective's gradient is at
-        most ``tol``. With ``tol=0``, exactly ``max_iter`` iterations are run.
-    C : float, default=1.0
-        Inverse of the L2 penalty's strength, as in ``LogisticRegression``;
-        ``np.inf`` means no penalty. The intercept is not penalised.
-    fit_intercept : bool, default=True
-        Whether to fit an intercept (the bias ``b`` of the course).
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes, multiplying the sample weights. "balanced" uses
-        ``n_samples / (n_classes * np.bincount(y))``.
-    warm_start : bool, default=False
-        Start from the previous fit's ``coef_`` and ``intercept_``.
-    verbose : int, default=0
-        With 1, print the cost every 100 iterations as the course does
-        ("Cost after iteration 100: 0.584508"); with 2, every iteration.
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        The class labels.
-    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
-        Weights; one row for two classes (that of ``classes_[1]``), else one
-        row per class. The course's ``w`` is ``coef_.T``.
-    intercept_ : ndarray of shape (1,) or (n_classes,)
-        Intercepts (the course's ``b``).
-    n_iter_ : int
-        Iterations run.
-    loss_curve_ : ndarray of shape (n_iter_,)
-        The objective at the parameters entering each iteration:
-        ``loss_curve_[0]`` is the starting cost (log 2 from zeros, two classes).
-    learning_rate_ : float
-        The step used.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when X has string column names.
-
-    See Also
-    --------
-    sklearn.linear_model.LogisticRegression : The same model fitted by
-        second-order or quasi-Newton solvers.
-    sklearn.linear_model.SGDClassifier : Stochastic gradient descent.
-
-    Notes
-    -----
-    The course stores examples as columns, ``X`` of shape ``(n_features, m)``;
-    scikit-learn stores them as rows, ``(m, n_features)``, so the course's
-    ``w.T @ X + b`` is ``X @ coef_.T + intercept_`` here.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_breast_cancer
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import StandardScaler
-    >>> from sklearn_gdlogreg import GradientDescentLogisticRegression
-    >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> model = make_pipeline(StandardScaler(), GradientDescentLogisticRegression())
-    >>> model.fit(X, y).score(X, y) > 0.98
-    True
-    >>> print(f"{model[-1].loss_curve_[0]:.6f}")  # log 2: the cost of zero weights
-    0.693147
+    Sigmoid output for two classes, softmax for more, as the losses define.
     """
-
-    _parameter_constraints: dict = {
-        "learning_rate": [
-            Interval(Real, 0, None, closed="neither"),
-            StrOptions({"auto"}),
-        ],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "C": [Interval(Real, 0, None, closed="right")],
-        "fit_intercept": ["boolean"],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-        "warm_start": ["boolean"],
-        "verbose": ["verbose"],
-    }
-
-    def __init__(
-        self,
-        *,
-        learning_rate="auto",
-        max_iter=1000,
-        tol=1e-4,
-        C=1.0,
-        fit_intercept=True,
-        class_weight=None,
-        warm_start=False,
-        verbose=0,
-    ):
-        self.learning_rate = learning_rate
-        self.max_iter = max_iter
-        self.tol = tol
-        self.C = C
-        self.fit_intercept = fit_intercept
-        self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.verbose = verbose
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, coef_init=None, intercept_init=None):
-        """Fit the model by batch gradient descent.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. float32 is computed in float32; sparse stays sparse.
-        y : array-like of shape (n_samples,)
-            Class labels: two or more classes, of any type.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples.
-        coef_init : array-like of shape (n_outputs, n_features), default=None
-            Starting coefficients (``n_outputs`` is 1 for two classes, else the
-            number of classes). Default: zeros, or the last fit's with
-            ``warm_start``.
-        intercept_init : array-like of shape (n_outputs,), default=None
-            Starting intercepts. Default: zeros, or the last fit's with
-            ``warm_start``.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        X, y = validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES)
-        check_classification_targets(y)
-        classes, y_index = np.unique(y, return_inverse=True)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-        hooks = FitHooks(
-            self,
-            X,
-            y,
-            None if sample_weight is None else {"sample_weight": sample_weight},
-            self.max_iter,
-        )
-        weight = _class_weighted(self, classes, y, y_index, sample_weight, X.dtype)
-
-        loss = loss_for_classes(len(classes))
-        objective = LinearObjective(
-            loss,
-            X,
-            loss.encode_target(y_index, X.dtype),
-            weight,
-            self.C,
-            self.fit_intercept,
-        )
-        params = self._starting_params(
-            loss.n_outputs, X.shape[1], X.dtype, classes, coef_init, intercept_init
-        )
-        if self.learning_rate == "auto":
-            lipschitz = objective.lipschitz_constant()
-            learning_rate = 1.0 / lipschitz if lipschitz > 0 else 1.0
-        else:
-            learning_rate = float(self.learning_rate)
-
-        def fitted_attributes(params, loss_curve):
-            n_features = X.shape[1]
-            return {
-                "classes_": classes,
-                "coef_": params[:, :n_features].copy(),
-                "intercept_": params[:, n_features].copy()
-                if self.fit_intercept
-                else np.zeros(len(params), dtype=params.dtype),
-                "n_iter_": len(loss_curve),
-                "loss_curve_": loss_curve,
-                "learning_rate_": learning_rate,
-            }
-
-        def report_iteration(iteration, value, params):
-            return hooks.iteration(
-                iteration, value, lambda curve: fitted_attributes(params, curve)
-            )
-
-        result = gradient_descent(
-            objective.loss_gradient,
-            params,
-            learning_rate=learning_rate,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            verbose=self.verbose,
-            callback=report_iteration if hooks.per_iteration else None,
-        )
-        if self.tol > 0 and not (result.converged or result.stopped):
-            self._warn_not_converged(result.gradient_max)
-        for name, value in fitted_attributes(result.params, result.loss_curve).items():
-            setattr(self, name, value)
-        hooks.end()
-        return self
-
-    def _warn_not_converged(self, gradient_max):
-        fixes = "Scale the features (StandardScaler, or PixelScaler for pixel values)"
-        fixes += ", raise max_iter"
-        if self.learning_rate != "auto":
-            fixes += ", or use learning_rate='auto'"
-        warnings.warn(
-            f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
-            f"iterations: the largest gradient entry is {gradient_max:.3g} > "
-            f"tol={self.tol:g}. {fixes}.",
-            ConvergenceWarning,
-            stacklevel=4,  # the caller of fit, past fit and _fit_context's wrapper
-        )
-
-    def _starting_params(
-        self, n_outputs, n_features, dtype, classes, coef_init, intercept_init
-    ):
-        """Packed starting parameters: given, warm-started, or zeros."""
-        params = np.zeros((n_outputs, n_features + int(self.fit_intercept)), dtype)
-        warm = self.warm_start and hasattr(self, "coef_")
-        if warm and coef_init is None and intercept_init is None:
-            if self.coef_.shape != (n_outputs, n_features) or not np.array_equal(
-                self.classes_, classes
-            ):
-                raise ValueError(
-                    "warm_start=True but the previous fit had classes "
-                    f"{self.classes_.tolist()} and coef_ of shape {self.coef_.shape}"
-                    f", while this data has classes {classes.tolist()} and "
-                    f"{n_features} features. Set warm_start=False to start afresh."
-                )
-            coef_init, intercept_init = self.coef_, self.intercept_
-        if coef_init is not None:
-            params[:, :n_features] = _check_init(
-                "coef_init", coef_init, (n_outputs, n_features)
-            )
-        if intercept_init is not None:
-            if not self.fit_intercept:
-                raise ValueError(
-                    "intercept_init was given but fit_intercept=False; drop "
-                    "intercept_init or set fit_intercept=True."
-                )
-            params[:, n_features] = _check_init(
-                "intercept_init", intercept_init, (n_outputs,)
-            )
-        return params
 
     def _loss_and_raw(self, X):
         """The fitted loss object and the raw predictions, shape (n, n_outputs)."""
@@ -365,6 +104,340 @@ class GradientDescentLogisticRegression(
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+class GradientDescentLogisticRegression(
+    CallbackSupportMixin, LinearClassifierMixin, BaseEstimator
+):
+    """Logistic regression trained by batch gradient descent.
+
+    The one-neuron network of the course "logistic regression with a neural
+    network mindset", as a scikit-learn classifier: each iteration is one forward
+    pass ``X @ coef_.T + intercept_``, the log-loss from that pass, one backward
+    pass for the gradient, and the update ``coef_ -= learning_rate * gradient``.
+    Two classes use a sigmoid output and the binary log-loss; three or more use
+    a softmax output and the multinomial log-loss.
+
+    The objective, with ``s_i`` the sample weights times the class weights, is::
+
+        J(w, b) = sum_i s_i loss(y_i, x_i w^T + b) / sum_i s_i
+                  + ||w||^2 / (2 C sum_i s_i)
+
+    which has the same minimiser as :class:`~sklearn.linear_model.
+    LogisticRegression` with the same ``C``.
+
+    Parameters
+    ----------
+    learning_rate : float or "auto", default="auto"
+        Step size of each update. A float is the fixed step of the course.
+        "auto" uses ``1 / L``, with ``L`` an upper bound of the Lipschitz
+        constant of the objective's gradient, a step with which every iteration
+        decreases the objective on any data. The step used is in
+        ``learning_rate_``.
+    max_iter : int, default=1000
+        Largest number of iterations.
+    tol : float, default=1e-4
+        Stop when the largest absolute entry of the objective's gradient is at
+        most ``tol``. With ``tol=0``, exactly ``max_iter`` iterations are run.
+    C : float, default=1.0
+        Inverse of the penalty's strength, as in ``LogisticRegression``;
+        ``np.inf`` means no penalty. The intercept is not penalised.
+    l1_ratio : float, default=0.0
+        Share of L1 in the penalty, as in ``LogisticRegression``: 0 is L2 (ridge),
+        1 is L1 (lasso), between is the elastic net. An L1 part is handled by a
+        proximal (soft-thresholding) step after each gradient step, which sets
+        coefficients exactly to zero.
+    solver : {"gd", "nesterov"}, default="gd"
+        "gd" is the course's plain gradient descent. "nesterov" adds Nesterov's
+        momentum, restarted whenever the objective rises: the same cost per
+        iteration, usually far fewer iterations.
+    line_search : bool, default=False
+        Backtracking (Armijo) line search: the step starts at ``learning_rate``
+        (``1 / L`` for "auto"), is halved while the objective does not decrease
+        as much as its quadratic model promises, and after an accepted step is
+        tried 1.25 times larger, so a pessimistic ``1 / L`` does not hold the
+        descent back.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept (the bias ``b`` of the course).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying the sample weights. "balanced" uses
+        ``n_samples / (n_classes * np.bincount(y))``.
+    warm_start : bool, default=False
+        Start from the previous fit's ``coef_`` and ``intercept_``.
+    verbose : int, default=0
+        With 1, print the cost every 100 iterations as the course does
+        ("Cost after iteration 100: 0.584508"); with 2, every iteration.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Weights; one row for two classes (that of ``classes_[1]``), else one
+        row per class. The course's ``w`` is ``coef_.T``.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts (the course's ``b``).
+    n_iter_ : int
+        Iterations run.
+    loss_curve_ : ndarray of shape (n_iter_,)
+        The objective at the parameters entering each iteration:
+        ``loss_curve_[0]`` is the starting cost (log 2 from zeros, two classes).
+    learning_rate_ : float
+        The step used (with ``line_search``, the last accepted one).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : The same model fitted by
+        second-order or quasi-Newton solvers.
+    sklearn.linear_model.SGDClassifier : Stochastic gradient descent.
+
+    Notes
+    -----
+    The course stores examples as columns, ``X`` of shape ``(n_features, m)``;
+    scikit-learn stores them as rows, ``(m, n_features)``, so the course's
+    ``w.T @ X + b`` is ``X @ coef_.T + intercept_`` here.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_gdlogreg import GradientDescentLogisticRegression
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), GradientDescentLogisticRegression())
+    >>> model.fit(X, y).score(X, y) > 0.98
+    True
+    >>> print(f"{model[-1].loss_curve_[0]:.6f}")  # log 2: the cost of zero weights
+    0.693147
+    """
+
+    _parameter_constraints: dict = {
+        "learning_rate": [
+            Interval(Real, 0, None, closed="neither"),
+            StrOptions({"auto"}),
+        ],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "C": [Interval(Real, 0, None, closed="right")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "solver": [StrOptions(set(SOLVERS))],
+        "line_search": ["boolean"],
+        "fit_intercept": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        learning_rate="auto",
+        max_iter=1000,
+        tol=1e-4,
+        C=1.0,
+        l1_ratio=0.0,
+        solver="gd",
+        line_search=False,
+        fit_intercept=True,
+        class_weight=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.tol = tol
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.solver = solver
+        self.line_search = line_search
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, coef_init=None, intercept_init=None):
+        """Fit the model by batch gradient descent.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 is computed in float32; sparse stays sparse.
+        y : array-like of shape (n_samples,)
+            Class labels: two or more classes, of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+        coef_init : array-like of shape (n_outputs, n_features), default=None
+            Starting coefficients (``n_outputs`` is 1 for two classes, else the
+            number of classes). Default: zeros, or the last fit's with
+            ``warm_start``.
+        intercept_init : array-like of shape (n_outputs,), default=None
+            Starting intercepts. Default: zeros, or the last fit's with
+            ``warm_start``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        problem = TrainingProblem(self, X, y, sample_weight)
+        X, classes = problem.X, problem.classes
+        hooks = FitHooks(
+            self,
+            X,
+            problem.y,
+            None if sample_weight is None else {"sample_weight": problem.sample_weight},
+            self.max_iter,
+        )
+        loss = problem.loss
+        objective = problem.objective(self.C, self.l1_ratio)
+        params = self._starting_params(
+            loss.n_outputs, X.shape[1], X.dtype, classes, coef_init, intercept_init
+        )
+        learning_rate = (
+            float(auto_step(objective))
+            if self.learning_rate == "auto"
+            else float(self.learning_rate)
+        )
+
+        def fitted_attributes(params, loss_curve, step=learning_rate):
+            return _fitted_attributes(
+                params, X.shape[1], self.fit_intercept, classes, loss_curve, step
+            )
+
+        def report_iteration(iteration, values, params):
+            return hooks.iteration(
+                iteration, values[0], lambda curve: fitted_attributes(params[0], curve)
+            )
+
+        result = gradient_descent(
+            objective,
+            params[np.newaxis],
+            learning_rate=learning_rate,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            solver=self.solver,
+            line_search=self.line_search,
+            verbose=self.verbose,
+            callback=report_iteration if hooks.per_iteration else None,
+        )
+        if result.diverged[0]:
+            raise ValueError(result.diverged[0])
+        if self.tol > 0 and not (result.converged[0] or result.stopped):
+            self._warn_not_converged(result.gradient_max[0])
+        attributes = fitted_attributes(
+            result.params[0], result.loss_curves[0], float(result.learning_rate[0])
+        )
+        for name, value in attributes.items():
+            setattr(self, name, value)
+        hooks.end()
+        return self
+
+    def _warn_not_converged(self, gradient_max):
+        fixes = "Scale the features (StandardScaler, or PixelScaler for pixel values)"
+        fixes += ", raise max_iter"
+        if self.learning_rate != "auto":
+            fixes += ", or use learning_rate='auto'"
+        warnings.warn(
+            f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
+            f"iterations: the largest gradient entry is {gradient_max:.3g} > "
+            f"tol={self.tol:g}. {fixes}.",
+            ConvergenceWarning,
+            stacklevel=4,  # the caller of fit, past fit and _fit_context's wrapper
+        )
+
+    def _starting_params(
+        self, n_outputs, n_features, dtype, classes, coef_init, intercept_init
+    ):
+        """Packed starting parameters: given, warm-started, or zeros."""
+        params = np.zeros((n_outputs, n_features + int(self.fit_intercept)), dtype)
+        warm = self.warm_start and hasattr(self, "coef_")
+        if warm and coef_init is None and intercept_init is None:
+            if self.coef_.shape != (n_outputs, n_features) or not np.array_equal(
+                self.classes_, classes
+            ):
+                raise ValueError(
+                    "warm_start=True but the previous fit had classes "
+                    f"{self.classes_.tolist()} and coef_ of shape {self.coef_.shape}"
+                    f", while this data has classes {classes.tolist()} and "
+                    f"{n_features} features. Set warm_start=False to start afresh."
+                )
+            coef_init, intercept_init = self.coef_, self.intercept_
+        if coef_init is not None:
+            params[:, :n_features] = _check_init(
+                "coef_init", coef_init, (n_outputs, n_features)
+            )
+        if intercept_init is not None:
+            if not self.fit_intercept:
+                raise ValueError(
+                    "intercept_init was given but fit_intercept=False; drop "
+                    "intercept_init or set fit_intercept=True."
+                )
+            params[:, n_features] = _check_init(
+                "intercept_init", intercept_init, (n_outputs,)
+            )
+        return params
+
+
+class TrainingProblem:
+    """Validated training data, as the loss and the objective need it.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Its ``fit_intercept`` and ``class_weight`` are used; ``n_features_in_``
+        and ``feature_names_in_`` are set on it, as scikit-learn's
+        ``validate_data`` does.
+    X, y, sample_weight
+        As given to ``fit``.
+    """
+
+    def __init__(self, estimator, X, y, sample_weight):
+        X, y = validate_data(
+            estimator, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES
+        )
+        check_classification_targets(y)
+        self.X, self.y = X, y
+        self.classes, self.y_index = np.unique(y, return_inverse=True)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        self.sample_weight = sample_weight
+        self.weight = _class_weighted(
+            estimator, self.classes, y, self.y_index, sample_weight, X.dtype
+        )
+        self.loss = loss_for_classes(len(self.classes))
+        self.target = self.loss.encode_target(self.y_index, X.dtype)
+        self.fit_intercept = estimator.fit_intercept
+
+    def objective(self, C, l1_ratio, rows=None):
+        """The objective over all samples, or over the samples at ``rows``."""
+        X, target, weight = self.X, self.target, self.weight
+        if rows is not None:
+            X, target = X[rows], target[..., rows]
+            weight = None if weight is None else weight[rows]
+        return LinearObjective(
+            self.loss, X, target, weight, C, self.fit_intercept, l1_ratio
+        )
+
+
+def _fitted_attributes(params, n_features, fit_intercept, classes, loss_curve, step):
+    """The fitted attributes of a model with packed ``params`` (n_outputs, p)."""
+    return {
+        "classes_": classes,
+        "coef_": params[:, :n_features].copy(),
+        "intercept_": params[:, n_features].copy()
+        if fit_intercept
+        else np.zeros(len(params), dtype=params.dtype),
+        "n_iter_": len(loss_curve),
+        "loss_curve_": loss_curve,
+        "learning_rate_": step,
+    }
 
 
 def _class_weighted(estimator, classes, y, y_index, sample_weight, dtype):
@@ -457,8 +530,10 @@ def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
         weight,
         estimator.C if C is None else C,
         True,
+        getattr(estimator, "l1_ratio", None) or 0.0,
     )
-    return objective.loss_gradient(np.column_stack([coef, intercept]))[0]
+    params = np.column_stack([coef, intercept])[np.newaxis]
+    return float(objective.value(params)[0])
 
 
 def _check_init(name, value, shape):

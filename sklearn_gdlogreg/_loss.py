@@ -1,15 +1,20 @@
 """Log-loss and its gradient for linear models: the only place with the maths.
 
-Two losses work on raw predictions (margins) of shape ``(n_samples, n_outputs)``:
-:class:`BinaryLogLoss` (sigmoid, one output) and :class:`MultinomialLogLoss`
-(softmax, one output per class). :class:`LinearObjective` adds the linear model,
-sample weights and the L2 penalty, and returns the objective and its gradient
-together, so that ``X @ coef.T`` is computed once per evaluation.
+Two losses work on raw predictions (margins): :class:`BinaryLogLoss` (sigmoid,
+one output) and :class:`MultinomialLogLoss` (softmax, one output per class).
+:class:`LinearObjective` adds the linear model, sample weights and the elastic-net
+penalty, for ``k`` models that share ``X`` (the estimator fits one; the
+cross-validated estimator fits one per learning rate and ``C``, so that a step
+for all of them is one matrix product).
 
-Parameters of the linear model are packed as in scikit-learn's ``LinearModelLoss``:
-an array of shape ``(n_outputs, n_features + fit_intercept)`` with the intercept
-stored last.
+Parameters are packed as in scikit-learn's ``LinearModelLoss``, the intercept
+stored last: an array of shape ``(k, n_outputs, n_features + fit_intercept)``.
+Raw predictions during fitting have shape ``(k, n_outputs, n_samples)``: samples
+last, so that sums and maxima over the outputs of each sample run over whole
+contiguous rows (fast), and ``coef @ X.T`` gives them directly.
 """
+
+import copy
 
 import numpy as np
 from scipy import sparse
@@ -27,16 +32,16 @@ class BinaryLogLoss:
     n_outputs = 1
 
     def encode_target(self, y_index, dtype):
-        """Return the target as the loss uses it: 0/1 floats of shape (n, 1)."""
-        return np.asarray(y_index, dtype=dtype).reshape(-1, 1)
+        """The target as the loss uses it: 0/1 floats of shape (1, 1, n)."""
+        return np.asarray(y_index, dtype=dtype).reshape(1, 1, -1)
 
     def loss_gradient(self, raw, target):
-        """Per-sample loss, shape (n,), and its gradient wrt ``raw``, shape (n, 1)."""
+        """Per-sample loss (k, n) and its gradient wrt ``raw`` (k, 1, n)."""
         loss = np.logaddexp(0, raw) - target * raw
         return loss[:, 0], expit(raw) - target
 
     def predict_proba(self, raw):
-        """Probabilities of the two classes, shape (n, 2)."""
+        """Probabilities of the two classes from raw of shape (n, 1): (n, 2)."""
         proba = expit(raw)
         return np.hstack([1 - proba, proba])
 
@@ -59,26 +64,26 @@ class MultinomialLogLoss:
         self.n_outputs = n_classes
 
     def encode_target(self, y_index, dtype):
-        """Return the target as the loss uses it: class indices of shape (n,)."""
+        """The target as the loss uses it: class indices of shape (n,)."""
         return np.asarray(y_index, dtype=np.intp)
 
     def loss_gradient(self, raw, target):
-        """Per-sample loss, shape (n,), and its gradient wrt ``raw``, shape (n, k)."""
-        rows = np.arange(raw.shape[0])
-        shifted, exp_shifted, sum_exp = _shifted_exp(raw)
-        loss = np.log(sum_exp[:, 0]) - shifted[rows, target]
+        """Per-sample loss (k, n) and its gradient wrt ``raw`` (k, n_classes, n)."""
+        samples = np.arange(raw.shape[-1])
+        shifted, exp_shifted, sum_exp = _shifted_exp(raw, axis=1)
+        loss = np.log(sum_exp[:, 0]) - shifted[:, target, samples]
         gradient = exp_shifted / sum_exp
-        gradient[rows, target] -= 1
+        gradient[:, target, samples] -= 1
         return loss, gradient
 
     def predict_proba(self, raw):
-        """Class probabilities (softmax), shape (n, k)."""
-        _, exp_shifted, sum_exp = _shifted_exp(raw)
+        """Class probabilities (softmax) from raw of shape (n, n_classes)."""
+        _, exp_shifted, sum_exp = _shifted_exp(raw, axis=-1)
         return exp_shifted / sum_exp
 
     def predict_log_proba(self, raw):
         """Logarithm of the class probabilities, by log-sum-exp."""
-        shifted, _, sum_exp = _shifted_exp(raw)
+        shifted, _, sum_exp = _shifted_exp(raw, axis=-1)
         return shifted - np.log(sum_exp)
 
     def curvature_bound(self):
@@ -90,16 +95,17 @@ class MultinomialLogLoss:
         return 0.5
 
 
-def _shifted_exp(raw):
-    """Log-sum-exp's pieces: ``raw - max``, its exp, and the sum of that per row.
+def _shifted_exp(raw, axis):
+    """Log-sum-exp's pieces: ``raw - max``, its exp, and the sum of that.
 
-    Working from ``raw - max`` keeps every exponent at most 0 (no overflow) and
-    the sum at least 1 (no log(0)); probabilities then sum to 1 to rounding, and
-    ``log(sum) - shifted[y]`` loses no digits to cancellation of large margins.
+    Along the classes' ``axis``. Working from ``raw - max`` keeps every exponent
+    at most 0 (no overflow) and the sum at least 1 (no log(0)); probabilities
+    then sum to 1 to rounding, and ``log(sum) - shifted[y]`` loses no digits to
+    cancellation of large margins.
     """
-    shifted = raw - raw.max(axis=1, keepdims=True)
+    shifted = raw - raw.max(axis=axis, keepdims=True)
     exp_shifted = np.exp(shifted)
-    return shifted, exp_shifted, exp_shifted.sum(axis=1, keepdims=True)
+    return shifted, exp_shifted, exp_shifted.sum(axis=axis, keepdims=True)
 
 
 def loss_for_classes(n_classes):
@@ -109,22 +115,25 @@ def loss_for_classes(n_classes):
     return MultinomialLogLoss(n_classes)
 
 
-def raw_predictions(X, params, fit_intercept):
-    """Return ``X @ coef.T + intercept`` for packed ``params``."""
-    n_features = X.shape[1]
-    raw = X @ params[:, :n_features].T
-    if fit_intercept:
-        raw += params[:, n_features]
-    return raw
-
-
 class LinearObjective:
-    """Mean weighted log-loss of a linear model plus an L2 penalty.
+    """Mean weighted log-loss of linear models plus an elastic-net penalty.
 
-    ``J(w, b) = sum_i s_i loss(y_i, x_i w^T + b) / S + ||w||^2 / (2 C S)``, with
-    ``s_i`` the sample weights and ``S = sum_i s_i``: the objective of
-    :class:`~sklearn.linear_model.LogisticRegression` divided by ``C S``, so it
-    has the same minimiser. The intercept ``b`` is not penalised.
+    For each of ``k`` models, with ``s_i`` the sample weights, ``S = sum_i s_i``
+    and ``r`` the model's ``l1_ratio``::
+
+        J(w, b) = sum_i s_i loss(y_i, x_i w^T + b) / S
+                  + (r ||w||_1 + (1 - r) ||w||^2 / 2) / (C S)
+
+    the objective of :class:`~sklearn.linear_model.LogisticRegression` divided by
+    ``C S``, so it has the same minimiser. The intercept ``b`` is not penalised.
+    The smooth part (loss and L2) has a gradient; the L1 part is handled by its
+    proximal operator, soft-thresholding.
+
+    An evaluation is split where ``X`` is read: :meth:`forward` computes the raw
+    predictions (one pass over ``X``), :meth:`smooth` the smooth part and its
+    gradient wrt the raw predictions (no pass), :meth:`backward` the gradient wrt
+    the parameters (one pass). Raw predictions are linear in the parameters, so
+    the raw predictions of a combination of points are that combination of theirs.
 
     Parameters
     ----------
@@ -136,71 +145,151 @@ class LinearObjective:
         Target encoded by ``loss.encode_target``.
     sample_weight : ndarray of shape (n_samples,) or None
         Non-negative weights with a positive sum; None means all ones.
-    C : float
-        Inverse of the L2 penalty's strength; ``np.inf`` means no penalty.
+    C : float or ndarray of shape (k,)
+        Inverse of the penalty's strength, per model; ``np.inf``: no penalty.
     fit_intercept : bool
-        Whether the last column of the packed parameters is an intercept.
+        Whether the last parameter of each output is an intercept.
+    l1_ratio : float or ndarray of shape (k,), default=0.0
+        Share of L1 in the penalty, per model.
     """
 
-    def __init__(self, loss, X, target, sample_weight, C, fit_intercept):
+    def __init__(self, loss, X, target, sample_weight, C, fit_intercept, l1_ratio=0.0):
         self.loss = loss
         self.X = X
         self.target = target
         self.fit_intercept = fit_intercept
+        self.sample_weight = sample_weight
         n_samples = X.shape[0]
         weight_sum = n_samples if sample_weight is None else float(sample_weight.sum())
-        # Each sample's share of the mean, as a column so it scales (n, k) arrays.
+        # Each sample's share of the mean; it scales (..., n) arrays.
         if sample_weight is None:
             self.normalized_weight = np.asarray(1 / n_samples, dtype=X.dtype)
         else:
-            self.normalized_weight = (sample_weight / weight_sum)[:, np.newaxis]
-        self.l2_reg_strength = 0.0 if np.isinf(C) else 1.0 / (C * weight_sum)
-        self.sample_weight = sample_weight
+            self.normalized_weight = sample_weight / weight_sum
+        C, l1_ratio = np.broadcast_arrays(
+            np.asarray(C, float), np.asarray(l1_ratio, float)
+        )
+        strength = np.zeros(C.shape)
+        finite = ~np.isinf(C)
+        strength[finite] = 1.0 / (C[finite] * weight_sum)
+        self.l2_reg_strength = strength * (1 - l1_ratio)
+        self.l1_reg_strength = strength * l1_ratio
 
     @property
     def n_params(self):
         """Number of packed parameters per output: features plus intercept."""
         return self.X.shape[1] + int(self.fit_intercept)
 
-    def loss_gradient(self, params):
-        """Return the objective and its gradient at packed ``params``.
+    @property
+    def has_l1(self):
+        """Whether any model has an L1 part (and so needs the proximal step)."""
+        return bool(np.any(self.l1_reg_strength))
 
-        Parameters
-        ----------
-        params : ndarray of shape (n_outputs, n_features + fit_intercept)
-            Coefficients, with the intercept last.
+    def select(self, models):
+        """The same objective for the models at index ``models`` only."""
+        selected = copy.copy(self)
+        if np.ndim(self.l2_reg_strength):
+            selected.l2_reg_strength = self.l2_reg_strength[models]
+            selected.l1_reg_strength = self.l1_reg_strength[models]
+        return selected
+
+    def _per_model(self, strength):
+        """A strength shaped to scale (k, n_outputs, n_params) arrays."""
+        return np.reshape(strength, (-1, 1, 1)) if np.ndim(strength) else strength
+
+    def forward(self, params):
+        """Raw predictions ``coef @ X.T + intercept``, shape (k, n_outputs, n)."""
+        k, n_outputs, _ = params.shape
+        n_features = self.X.shape[1]
+        coef = params[..., :n_features].reshape(k * n_outputs, n_features)
+        raw = np.asarray(coef @ self.X.T)
+        if self.fit_intercept:
+            raw += params[..., n_features].reshape(-1, 1)
+        return raw.reshape(k, n_outputs, -1)
+
+    def smooth(self, raw, params):
+        """The smooth part of J per model, and its gradient wrt ``raw``.
 
         Returns
         -------
-        value : float
-            The objective ``J``.
-        gradient : ndarray of the same shape and dtype as ``params``
-            The gradient of ``J`` wrt ``params``.
+        values : ndarray of shape (k,), float64
+        grad_raw : ndarray of shape (k, n_outputs, n)
+            Weighted by each sample's share, ready for :meth:`backward`.
         """
-        n_features = self.X.shape[1]
-        raw = raw_predictions(self.X, params, self.fit_intercept)
         loss, grad_raw = self.loss.loss_gradient(raw, self.target)
         grad_raw *= self.normalized_weight
-        value = float(np.sum(loss * self.normalized_weight.reshape(-1)))
+        values = np.sum(loss * self.normalized_weight, axis=1, dtype=np.float64)
+        if np.any(self.l2_reg_strength):
+            coef = params[..., : self.X.shape[1]]
+            squares = np.sum(coef * coef, axis=(1, 2), dtype=np.float64)
+            values = values + 0.5 * self.l2_reg_strength * squares
+        return values, grad_raw
 
+    def backward(self, grad_raw, params):
+        """Gradient of the smooth part wrt the parameters, shaped as ``params``."""
+        k, n_outputs, n_samples = grad_raw.shape
+        n_features = self.X.shape[1]
+        flat = grad_raw.reshape(k * n_outputs, n_samples)
         gradient = np.empty_like(params)
-        gradient[:, :n_features] = grad_raw.T @ self.X
+        gradient[..., :n_features] = np.asarray(flat @ self.X).reshape(
+            k, n_outputs, n_features
+        )
         if self.fit_intercept:
-            gradient[:, n_features] = grad_raw.sum(axis=0)
-        if self.l2_reg_strength:
-            coef = params[:, :n_features]
-            value += 0.5 * self.l2_reg_strength * float(np.sum(coef * coef))
-            gradient[:, :n_features] += self.l2_reg_strength * coef
-        return value, gradient
+            gradient[..., n_features] = grad_raw.sum(axis=2)
+        if np.any(self.l2_reg_strength):
+            coef = params[..., :n_features]
+            gradient[..., :n_features] += self._per_model(self.l2_reg_strength) * coef
+        return gradient
+
+    def nonsmooth(self, params):
+        """The L1 part of J per model, shape (k,)."""
+        if not self.has_l1:
+            return np.zeros(len(params))
+        coef = params[..., : self.X.shape[1]]
+        return self.l1_reg_strength * np.sum(
+            np.abs(coef), axis=(1, 2), dtype=np.float64
+        )
+
+    def prox(self, params, step):
+        """Proximal step of the L1 part, in place: soft-thresholding.
+
+        ``w <- sign(w) max(|w| - step * l1, 0)`` on the coefficients (not the
+        intercept), the minimiser of ``l1 ||w||_1 + ||w - params||^2 / (2 step)``.
+
+        Parameters
+        ----------
+        params : ndarray of shape (k, n_outputs, n_params)
+        step : ndarray of shape (k,)
+        """
+        if self.has_l1:
+            coef = params[..., : self.X.shape[1]]
+            threshold = self._per_model(np.asarray(step) * self.l1_reg_strength)
+            np.copyto(coef, np.sign(coef) * np.maximum(np.abs(coef) - threshold, 0))
+        return params
+
+    def loss_gradient(self, params):
+        """The smooth part of J and its gradient at ``params``: one evaluation."""
+        raw = self.forward(params)
+        values, grad_raw = self.smooth(raw, params)
+        return values, self.backward(grad_raw, params)
+
+    def value(self, params):
+        """J per model at ``params``, shape (k,)."""
+        return self.smooth(self.forward(params), params)[0] + self.nonsmooth(params)
 
     def lipschitz_constant(self):
-        """Upper bound of the Lipschitz constant of the objective's gradient.
+        """Upper bound of the Lipschitz constant of the smooth part's gradient.
 
         The Hessian is ``X1^T D X1 / S + l2`` on the coefficients, with ``X1 = [X,
         1]`` and ``D`` the sample weights times the loss's curvature, which is at
         most ``curvature_bound``. Hence ``L <= curvature_bound * ||W^(1/2) X1||_2^2
         / S + l2`` with ``W`` the diagonal of normalised sample weights.
         A step of ``1 / L`` makes every iteration decrease the objective.
+
+        Returns
+        -------
+        float or ndarray of shape (k,)
+            Per model where the strengths are per model.
         """
         sq_norm = squared_spectral_norm(
             self.X, self.normalized_weight.reshape(-1), self.fit_intercept

@@ -15,7 +15,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import Bunch
 
 from . import datasets
 from ._callbacks import CostProgress
@@ -111,6 +110,15 @@ def _add_model_options(parser):
         "--C", type=_positive(float), default=1.0, help="inverse L2 strength; inf: none"
     )
     parser.add_argument(
+        "--l1-ratio", type=_unit_interval, default=0.0, help="share of L1 (0: L2)"
+    )
+    parser.add_argument(
+        "--solver", choices=["gd", "nesterov"], default="gd", help="default: gd"
+    )
+    parser.add_argument(
+        "--line-search", action="store_true", help="backtracking line search"
+    )
+    parser.add_argument(
         "--scaler",
         choices=["pixel", "standard", "none"],
         default="pixel",
@@ -133,6 +141,13 @@ def _positive(kind):
     return convert
 
 
+def _unit_interval(text):
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
 def _non_negative_float(text):
     value = float(text)
     if not value >= 0:
@@ -146,17 +161,9 @@ def _load_data(args):
         raise ValueError("give both --train and --test, or neither (bundled digits)")
     if args.train is None:
         return datasets.load_digits_odd_even()
-    train = datasets.load_h5(args.train)
-    test = datasets.load_h5(args.test)
-    return Bunch(
-        X_train=train.images,
-        y_train=train.target,
-        X_test=test.images,
-        y_test=test.target,
-        target_names=train.target_names,
-        max_value=255.0,
-        description=f"{args.train} and {args.test}",
-    )
+    data = datasets.load_train_test_h5(args.train, args.test)
+    data.description = f"{args.train} and {args.test}"
+    return data
 
 
 def _pipeline(args, data, estimator):
@@ -177,6 +184,9 @@ def _gradient_descent(args):
         max_iter=args.max_iter,
         tol=args.tol,
         C=args.C,
+        l1_ratio=args.l1_ratio,
+        solver=args.solver,
+        line_search=args.line_search,
     )
 
 
@@ -303,10 +313,16 @@ def _compare(args):
     data = _load_data(args)
     y_train, y_test = _named(data)
     C = args.C
+    # lbfgs takes no L1 part; saga is scikit-learn's solver that does.
+    solver = "lbfgs" if args.l1_ratio == 0 else "saga"
     contenders = {
         "gradient descent": _gradient_descent(args),
-        "LogisticRegression (lbfgs)": LogisticRegression(
-            C=C, tol=args.tol, max_iter=max(args.max_iter, 100)
+        f"LogisticRegression ({solver})": LogisticRegression(
+            C=C,
+            l1_ratio=args.l1_ratio,
+            solver=solver,
+            tol=args.tol,
+            max_iter=max(args.max_iter, 100),
         ),
     }
     print(f"data: {data.description}; C={C:g}, scaler: {args.scaler}")

@@ -117,8 +117,8 @@ def load_catvnoncat(data_home=None):
     -------
     data : :class:`~sklearn.utils.Bunch`
         ``X_train`` (209, 64, 64, 3) uint8, ``y_train`` (209,), ``X_test`` (50,
-        64, 64, 3), ``y_test`` (50,), ``target_names`` (``['non-cat', 'cat']``)
-        and ``data_home``.
+        64, 64, 3), ``y_test`` (50,), ``target_names`` (``['non-cat', 'cat']``),
+        ``max_value`` (255.0) and ``data_home``.
 
     Raises
     ------
@@ -134,15 +134,34 @@ def load_catvnoncat(data_home=None):
     ((209, 64, 64, 3), (50, 64, 64, 3))
     """
     folder = catvnoncat_home(data_home)
-    train = load_h5(folder / CATVNONCAT_FILES[0])
-    test = load_h5(folder / CATVNONCAT_FILES[1])
+    data = load_train_test_h5(*(folder / name for name in CATVNONCAT_FILES))
+    data.data_home = str(folder)
+    return data
+
+
+def load_train_test_h5(train_path, test_path):
+    """Load a training file and a test file of 8-bit images, as :func:`load_h5`.
+
+    Parameters
+    ----------
+    train_path, test_path : str or path-like
+        HDF5 files whose keys :func:`load_h5` finds by itself.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``X_train``, ``y_train``, ``X_test``, ``y_test``, ``target_names`` (from
+        the training file) and ``max_value`` (255.0, the largest 8-bit pixel).
+    """
+    train = load_h5(train_path)
+    test = load_h5(test_path)
     return Bunch(
         X_train=train.images,
         y_train=train.target,
         X_test=test.images,
         y_test=test.target,
         target_names=train.target_names,
-        data_home=str(folder),
+        max_value=255.0,
     )
 
 

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-NAMES = ["compare_sklearn", "iteration_cost", "learning_rate_search", "standardization"]
+NAMES = [
+    "compare_sklearn",
+    "iteration_cost",
+    "learning_rate_search",
+    "standardization",
+    "solvers",
+]
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,22 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_gdlogreg import (
     GradientDescentLogisticRegression,
+    GradientDescentLogisticRegressionCV,
     ImageFlattener,
     PixelScaler,
 )
 
 
 @parametrize_with_checks(
-    [GradientDescentLogisticRegression(), PixelScaler(), ImageFlattener()]
+    [
+        GradientDescentLogisticRegression(),
+        GradientDescentLogisticRegression(
+            solver="nesterov", line_search=True, l1_ratio=0.5
+        ),
+        GradientDescentLogisticRegressionCV(),
+        PixelScaler(),
+        ImageFlattener(),
+    ]
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -367,3 +367,62 @@ def test_logistic_objective_rejects_unknown_labels():
     model = GradientDescentLogisticRegression().fit(X[y < 2], y[y < 2])
     with pytest.raises(ValueError, match=r"not fitted on: \[2\]"):
         logistic_objective(model, X, y)
+
+
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_iris])
+@pytest.mark.parametrize(
+    ("solver", "line_search"), [("nesterov", False), ("nesterov", True), ("gd", True)]
+)
+def test_faster_solvers_reach_the_same_solution_in_fewer_iterations(
+    loader, solver, line_search
+):
+    X, y = standardized(loader)
+    kwargs = {"tol": 1e-8, "max_iter": 200_000}
+    plain = GradientDescentLogisticRegression(**kwargs).fit(X, y)
+    fast = GradientDescentLogisticRegression(
+        solver=solver, line_search=line_search, **kwargs
+    ).fit(X, y)
+    reference = LogisticRegression(tol=1e-12, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(fast.coef_, reference.coef_, rtol=1e-4, atol=1e-7)
+    assert fast.n_iter_ * 2 < plain.n_iter_
+
+
+def test_line_search_grows_the_auto_step():
+    X, y = standardized(load_breast_cancer)
+    model = GradientDescentLogisticRegression(line_search=True, max_iter=300).fit(X, y)
+    auto = GradientDescentLogisticRegression(max_iter=1).fit(X, y).learning_rate_
+    assert model.learning_rate_ > 4 * auto
+    assert np.all(np.diff(model.loss_curve_) <= 1e-15)  # still a descent
+
+
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_iris])
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+def test_l1_and_elastic_net_agree_with_saga(loader, l1_ratio):
+    X, y = standardized(loader)
+    reference = LogisticRegression(
+        solver="saga", l1_ratio=l1_ratio, C=0.5, tol=1e-12, max_iter=100_000
+    ).fit(X, y)
+    model = GradientDescentLogisticRegression(
+        solver="nesterov", line_search=True, l1_ratio=l1_ratio, C=0.5, tol=1e-10,
+        max_iter=100_000,
+    ).fit(X, y)  # fmt: skip
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(model.intercept_, reference.intercept_, atol=1e-6)
+    # Exact zeros, in the same places.
+    np.testing.assert_array_equal(model.coef_ == 0, reference.coef_ == 0)
+    assert np.sum(model.coef_ == 0) > 0
+    assert logistic_objective(model, X, y) == pytest.approx(
+        logistic_objective(reference, X, y), rel=1e-9
+    )
+
+
+def test_plain_gd_on_l1_also_reaches_saga():
+    X, y = standardized(load_iris)
+    reference = LogisticRegression(
+        solver="saga", l1_ratio=1.0, C=0.5, tol=1e-12, max_iter=100_000
+    ).fit(X, y)
+    model = GradientDescentLogisticRegression(
+        l1_ratio=1.0, C=0.5, tol=1e-9, max_iter=100_000
+    ).fit(X, y)
+    np.testing.assert_array_equal(model.coef_ == 0, reference.coef_ == 0)
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-6)

@@ -15,14 +15,24 @@ from sklearn_gdlogreg._loss import (
 )
 
 
-def make_objective(n_classes, *, weighted, C, fit_intercept, dtype=np.float64, seed=0):
+def make_objective(
+    n_classes, *, weighted, C, fit_intercept, dtype=np.float64, seed=0, l1_ratio=0.0
+):
     rng = np.random.RandomState(seed)
     X = rng.standard_normal((40, 5)).astype(dtype)
     y = rng.randint(n_classes, size=40)
     sample_weight = rng.uniform(0.1, 3, size=40).astype(dtype) if weighted else None
     loss = loss_for_classes(n_classes)
     target = loss.encode_target(y, dtype)
-    return LinearObjective(loss, X, target, sample_weight, C, fit_intercept), rng
+    objective = LinearObjective(
+        loss, X, target, sample_weight, C, fit_intercept, l1_ratio=l1_ratio
+    )
+    return objective, rng
+
+
+def value(objective, params):
+    """The smooth part of J for one model's (n_outputs, n_params) parameters."""
+    return objective.loss_gradient(params[np.newaxis])[0][0]
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -36,14 +46,14 @@ def test_gradient_matches_central_finite_differences(
         n_classes, weighted=weighted, C=C, fit_intercept=fit_intercept
     )
     params = rng.standard_normal((objective.loss.n_outputs, objective.n_params))
-    _, gradient = objective.loss_gradient(params)
+    gradient = objective.loss_gradient(params[np.newaxis])[1][0]
     numeric = np.zeros_like(params)
     eps = 1e-6
     for index in np.ndindex(params.shape):
         step = np.zeros_like(params)
         step[index] = eps
-        plus = objective.loss_gradient(params + step)[0]
-        minus = objective.loss_gradient(params - step)[0]
+        plus = value(objective, params + step)
+        minus = value(objective, params - step)
         numeric[index] = (plus - minus) / (2 * eps)
     np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-9)
 
@@ -59,7 +69,7 @@ def test_objective_is_weighted_mean_loss_plus_l2():
     expected = (sw @ per_sample) / sw.sum() + np.sum(params[:, :-1] ** 2) / (
         2 * 0.5 * sw.sum()
     )
-    assert objective.loss_gradient(params)[0] == pytest.approx(expected, rel=1e-13)
+    assert value(objective, params) == pytest.approx(expected, rel=1e-13)
 
 
 # The course's propagate() example, in the course's column layout.
@@ -87,7 +97,8 @@ def exact_course_cost():
 
 
 def test_course_propagate_numbers():
-    value, gradient = course_objective().loss_gradient(np.array([[1.0, 2.0, 2.0]]))
+    values, gradient = course_objective().loss_gradient(np.array([[[1.0, 2.0, 2.0]]]))
+    value, gradient = values[0], gradient[0]
     # The course prints 5.801545319394553, computed with log(1 - a), which loses
     # digits; the exact value is 5.80154531939415014...
     assert value == pytest.approx(5.801545319394553, rel=1e-12)
@@ -98,12 +109,13 @@ def test_course_propagate_numbers():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_binary_loss_is_exact_at_extreme_margins(dtype):
-    raw = np.array([[-1000.0], [-40.0], [-1e-3], [0.0], [30.0], [800.0]], dtype=dtype)
+    # Fitting layout: (models, outputs, samples).
+    raw = np.array([[[-1000.0, -40.0, -1e-3, 0.0, 30.0, 800.0]]], dtype=dtype)
     getcontext().prec = 50
     for target in (0.0, 1.0):
         loss, gradient = BinaryLogLoss().loss_gradient(raw, np.full_like(raw, target))
         assert loss.dtype == dtype and gradient.dtype == dtype
-        for r, value in zip(raw[:, 0], loss, strict=True):
+        for r, value in zip(raw[0, 0], loss[0], strict=True):
             z = Decimal(float(r))
             exact = (Decimal(1) + z.exp()).ln() - Decimal(target) * z
             assert float(value) == pytest.approx(
@@ -115,7 +127,9 @@ def test_binary_loss_is_exact_at_extreme_margins(dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_multinomial_loss_is_finite_at_extreme_margins(dtype):
     raw = np.array([[3000.0, -3000.0, 0.0], [-500.0, -500.0, -501.0]], dtype=dtype)
-    loss, gradient = MultinomialLogLoss(3).loss_gradient(raw, np.array([1, 2]))
+    # Fitting layout: (models, classes, samples).
+    loss, gradient = MultinomialLogLoss(3).loss_gradient(raw.T[None], np.array([1, 2]))
+    loss, gradient = loss[0], gradient[0].T
     assert loss.dtype == dtype and gradient.dtype == dtype
     rtol = 10 * np.finfo(dtype).eps
     np.testing.assert_allclose(loss, [6000.0, 1 + np.log(2 + np.exp(-1))], rtol=rtol)
@@ -155,7 +169,7 @@ def test_squared_spectral_norm(shape, fit_intercept, as_sparse):
 def test_lipschitz_constant_is_a_tight_upper_bound_of_the_hessian():
     objective, _ = make_objective(2, weighted=True, C=2.0, fit_intercept=True)
     X1 = np.hstack([objective.X, np.ones((40, 1))])
-    w = objective.normalized_weight[:, 0]
+    w = objective.normalized_weight.reshape(-1)
     # The Hessian at zero, where the sigmoid's curvature is largest (1/4).
     hessian = X1.T @ (w[:, None] * X1) / 4
     hessian[:-1, :-1] += np.eye(5) * objective.l2_reg_strength
@@ -169,10 +183,69 @@ def test_float32_stays_float32():
     objective, rng = make_objective(
         3, weighted=True, C=1.0, fit_intercept=True, dtype=np.float32
     )
-    params = rng.standard_normal((3, objective.n_params)).astype(np.float32)
-    value, gradient = objective.loss_gradient(params)
+    params = rng.standard_normal((1, 3, objective.n_params)).astype(np.float32)
+    value32, gradient = objective.loss_gradient(params)
     assert gradient.dtype == np.float32
+    assert objective.forward(params).dtype == np.float32
     objective64, _ = make_objective(3, weighted=True, C=1.0, fit_intercept=True)
     value64, gradient64 = objective64.loss_gradient(params.astype(np.float64))
-    assert value == pytest.approx(value64, rel=1e-5)
+    assert value32[0] == pytest.approx(value64[0], rel=1e-5)
     np.testing.assert_allclose(gradient, gradient64, rtol=1e-4, atol=1e-6)
+
+
+def test_models_side_by_side_equal_models_alone():
+    Cs, l1_ratios = np.array([0.1, 1.0, np.inf]), np.array([0.0, 0.5, 1.0])
+    together, rng = make_objective(
+        3, weighted=True, C=Cs, fit_intercept=True, l1_ratio=l1_ratios
+    )
+    params = rng.standard_normal((3, 3, together.n_params))
+    values, gradient = together.loss_gradient(params)
+    totals = together.value(params)
+    for model in range(3):
+        alone, _ = make_objective(
+            3, weighted=True, C=Cs[model], fit_intercept=True, l1_ratio=l1_ratios[model]
+        )
+        one = params[model : model + 1]
+        np.testing.assert_allclose(values[model], alone.loss_gradient(one)[0][0])
+        np.testing.assert_allclose(gradient[model], alone.loss_gradient(one)[1][0])
+        np.testing.assert_allclose(totals[model], alone.value(one)[0])
+        selected = together.select(np.array([model]))
+        np.testing.assert_allclose(selected.value(one), alone.value(one))
+
+
+def test_elastic_net_value_matches_its_formula():
+    objective, rng = make_objective(
+        2, weighted=True, C=0.4, fit_intercept=True, l1_ratio=0.3
+    )
+    params = rng.standard_normal((1, 1, objective.n_params))
+    coef = params[0, 0, :-1]
+    scale = 1 / (0.4 * objective.sample_weight.sum())
+    smooth = value(objective, params[0])
+    raw = objective.X @ coef + params[0, 0, -1]
+    mean_loss = objective.sample_weight @ np.logaddexp(
+        0, raw
+    ) - objective.sample_weight @ (objective.target.reshape(-1) * raw)
+    mean_loss /= objective.sample_weight.sum()
+    assert smooth == pytest.approx(mean_loss + scale * 0.7 * coef @ coef / 2, rel=1e-12)
+    assert objective.value(params)[0] == pytest.approx(
+        smooth + scale * 0.3 * np.abs(coef).sum(), rel=1e-12
+    )
+
+
+def test_prox_is_soft_thresholding_and_the_argmin():
+    objective, rng = make_objective(
+        3, weighted=False, C=0.01, fit_intercept=True, l1_ratio=1.0
+    )
+    params = rng.standard_normal((1, 3, objective.n_params))
+    step = np.array([0.2])
+    result = objective.prox(params.copy(), step)
+    threshold = 0.2 * objective.l1_reg_strength
+    expected = np.sign(params) * np.maximum(np.abs(params) - threshold, 0)
+    np.testing.assert_array_equal(result[..., :-1], expected[..., :-1])
+    np.testing.assert_array_equal(result[..., -1], params[..., -1])  # intercept
+    assert np.sum(result[..., :-1] == 0) > 0
+    # Each coordinate minimises l1 |w| + (w - v)^2 / (2 step): check on a grid.
+    grid = np.linspace(-4, 4, 80001)
+    for v, w in zip(params[0, :, :-1].ravel(), result[0, :, :-1].ravel(), strict=True):
+        costs = objective.l1_reg_strength * np.abs(grid) + (grid - v) ** 2 / 0.4
+        assert w == pytest.approx(grid[np.argmin(costs)], abs=1e-4)

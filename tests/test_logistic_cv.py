@@ -1,0 +1,114 @@
+"""GradientDescentLogisticRegressionCV against GridSearchCV and separate fits."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_gdlogreg import (
+    GradientDescentLogisticRegression,
+    GradientDescentLogisticRegressionCV,
+)
+from sklearn_gdlogreg._descent import gradient_descent
+from sklearn_gdlogreg._logistic import TrainingProblem
+
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+X_IRIS = StandardScaler().fit_transform(X_IRIS)
+RATES = [0.003, 0.03, 0.3, 3.0]
+CV = StratifiedKFold(4, shuffle=True, random_state=0)
+
+
+@pytest.mark.parametrize("Cs", [[1.0], [0.01, 1.0, 100.0]])
+def test_same_scores_and_choice_as_grid_search(Cs):
+    kwargs = {"max_iter": 150, "tol": 1e-4}
+    cv_model = GradientDescentLogisticRegressionCV(
+        learning_rates=RATES, Cs=Cs, cv=CV, **kwargs
+    ).fit(X_IRIS, Y_IRIS)
+    search = GridSearchCV(
+        GradientDescentLogisticRegression(**kwargs),
+        {"C": Cs, "learning_rate": RATES},
+        cv=CV,
+    )
+    with pytest.warns(Warning):  # ConvergenceWarnings from the slow rates
+        search.fit(X_IRIS, Y_IRIS)
+    # GridSearchCV orders its candidates C first, learning rate second: the same.
+    split_scores = np.array(
+        [search.cv_results_[f"split{i}_test_score"] for i in range(4)]
+    ).reshape(4, len(Cs), len(RATES))
+    np.testing.assert_allclose(cv_model.scores_, split_scores)
+    assert cv_model.learning_rate_ == search.best_params_["learning_rate"]
+    assert cv_model.C_ == search.best_params_["C"]
+    np.testing.assert_allclose(
+        cv_model.coef_, search.best_estimator_.coef_, rtol=1e-10, atol=1e-12
+    )
+
+
+def test_each_model_equals_its_separate_descent_and_stops_on_its_own():
+    model = GradientDescentLogisticRegressionCV(
+        learning_rates=RATES, cv=CV, max_iter=400, tol=1e-3
+    ).fit(X_IRIS, Y_IRIS)
+    train, _ = next(CV.split(X_IRIS, Y_IRIS))
+    problem = TrainingProblem(GradientDescentLogisticRegression(), X_IRIS, Y_IRIS, None)
+    for r, rate in enumerate(RATES):
+        alone = gradient_descent(
+            problem.objective(1.0, 0.0, rows=train),
+            np.zeros((1, 3, 5)),
+            learning_rate=rate,
+            max_iter=400,
+            tol=1e-3,
+        )
+        np.testing.assert_allclose(
+            model.loss_curves_[0, 0, r], alone.loss_curves[0], rtol=1e-12
+        )
+        assert model.n_iters_[0, 0, r] == alone.n_iter[0]
+    assert len(set(model.n_iters_[0, 0])) > 1  # different rates stop apart
+
+
+def test_diverging_rates_score_nan_and_are_not_chosen():
+    X, y = load_breast_cancer(return_X_y=True)  # unscaled: large rates diverge
+    model = GradientDescentLogisticRegressionCV(
+        learning_rates=[1e-7, 1e-6, 1e-3, 1.0], cv=3, max_iter=200
+    )
+    with pytest.warns(Warning):
+        model.fit(X, y)
+    assert np.all(np.isnan(model.scores_[:, 0, 2:]))
+    assert not np.any(np.isnan(model.scores_[:, 0, :2]))
+    assert model.learning_rate_ in (1e-7, 1e-6)
+
+
+def test_all_diverging_is_an_error():
+    X, y = load_breast_cancer(return_X_y=True)
+    model = GradientDescentLogisticRegressionCV(learning_rates=[1.0, 10.0], cv=3)
+    with pytest.raises(ValueError, match="Every learning rate diverged"):
+        model.fit(X, y)
+
+
+def test_integer_grid_is_auto_multiples():
+    model = GradientDescentLogisticRegressionCV(learning_rates=4, cv=3, max_iter=50)
+    with pytest.warns(Warning):
+        model.fit(X_IRIS, Y_IRIS)
+    assert model.learning_rates_ == ["auto", "auto*2", "auto*4", "auto*8"]
+    auto = GradientDescentLogisticRegression(max_iter=1).fit(X_IRIS, Y_IRIS)
+    chosen = model.learning_rates_[int(np.nanargmax(model.scores_.mean(axis=0)[0]))]
+    multiple = 1 if chosen == "auto" else int(chosen.split("*")[1])
+    assert model.learning_rate_ == pytest.approx(multiple * auto.learning_rate_)
+
+
+def test_refit_false_averages_the_folds():
+    model = GradientDescentLogisticRegressionCV(
+        learning_rates=[0.3], cv=CV, refit=False, max_iter=100, tol=0
+    ).fit(X_IRIS, Y_IRIS)
+    coefs = []
+    for train, _ in CV.split(X_IRIS, Y_IRIS):
+        alone = GradientDescentLogisticRegression(
+            learning_rate=0.3, max_iter=100, tol=0
+        )
+        coefs.append(alone.fit(X_IRIS[train], Y_IRIS[train]).coef_)
+    np.testing.assert_allclose(model.coef_, np.mean(coefs, axis=0), rtol=1e-10)
+
+
+@pytest.mark.parametrize("rates", [[], [-1.0], ["fast"]])
+def test_bad_grid(rates):
+    with pytest.raises(ValueError, match="learning_rates"):
+        GradientDescentLogisticRegressionCV(learning_rates=rates).fit(X_IRIS, Y_IRIS)
