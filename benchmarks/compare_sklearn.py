@@ -15,7 +15,7 @@ C = 1.0
 MAX_ITER = 5000
 RATE_MULTIPLES = (1, 2, 4, 8, 16)
 PROBE_ITER = 100
-SGD_EPOCHS = 100
+SGD_EPOCHS = 50
 
 
 def datasets(config):
