@@ -41,6 +41,8 @@ SOLVERS = {
 def problems(config):
     X, y = load_breast_cancer(return_X_y=True)
     yield "breast_cancer (standardized)", StandardScaler().fit_transform(X), y
+    if config.quick:
+        return
     digits = load_digits()
     yield "digits 10 classes (/16)", digits.data / 16, digits.target
     cats = cat_data(config)
@@ -151,6 +153,8 @@ def _cross_validation(config, result):
     cats = cat_data(config)
     if cats is not None:
         data["cats (/255)"] = (flat_pixels(cats.X_train), cats.y_train)
+    if config.quick:
+        data = dict(list(data.items())[:1])
     repeats = config.repeats
     max_iter = 100 if config.quick else 1000
     for name, (X, y) in data.items():

@@ -118,13 +118,14 @@ class GradientDescentLogisticRegression(
     Two classes use a sigmoid output and the binary log-loss; three or more use
     a softmax output and the multinomial log-loss.
 
-    The objective, with ``s_i`` the sample weights times the class weights, is::
+    The objective, with ``s_i`` the sample weights times the class weights,
+    ``S = sum_i s_i`` and ``r = l1_ratio``, is::
 
-        J(w, b) = sum_i s_i loss(y_i, x_i w^T + b) / sum_i s_i
-                  + ||w||^2 / (2 C sum_i s_i)
+        J(w, b) = sum_i s_i loss(y_i, x_i w^T + b) / S
+                  + (r ||w||_1 + (1 - r) ||w||^2 / 2) / (C S)
 
     which has the same minimiser as :class:`~sklearn.linear_model.
-    LogisticRegression` with the same ``C``.
+    LogisticRegression` with the same ``C`` and ``l1_ratio``.
 
     Parameters
     ----------
@@ -137,8 +138,9 @@ class GradientDescentLogisticRegression(
     max_iter : int, default=1000
         Largest number of iterations.
     tol : float, default=1e-4
-        Stop when the largest absolute entry of the objective's gradient is at
-        most ``tol``. With ``tol=0``, exactly ``max_iter`` iterations are run.
+        Stop when the largest absolute entry of the objective's gradient (with
+        an L1 part, of its gradient mapping) is at most ``tol``. With ``tol=0``,
+        exactly ``max_iter`` iterations are run.
     C : float, default=1.0
         Inverse of the penalty's strength, as in ``LogisticRegression``;
         ``np.inf`` means no penalty. The intercept is not penalised.
@@ -178,9 +180,10 @@ class GradientDescentLogisticRegression(
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts (the course's ``b``).
     n_iter_ : int
-        Iterations run.
+        Updates made; a fit with ``tol=0, max_iter=n_iter_`` ends at the same
+        coefficients.
     loss_curve_ : ndarray of shape (n_iter_,)
-        The objective at the parameters entering each iteration:
+        The objective at the parameters entering each update:
         ``loss_curve_[0]`` is the starting cost (log 2 from zeros, two classes).
     learning_rate_ : float
         The step used (with ``line_search``, the last accepted one).

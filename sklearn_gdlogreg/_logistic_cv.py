@@ -9,7 +9,7 @@ from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._descent import SOLVERS, auto_step, gradient_descent
+from ._descent import auto_step, gradient_descent
 from ._logistic import (
     GradientDescentLogisticRegression,
     LinearClassifierMixin,
@@ -94,13 +94,18 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         "cv": ["cv_object"],
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "refit": ["boolean"],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "solver": [StrOptions(set(SOLVERS))],
-        "fit_intercept": ["boolean"],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-        "verbose": ["verbose"],
+        **{
+            name: GradientDescentLogisticRegression._parameter_constraints[name]
+            for name in (
+                "max_iter",
+                "tol",
+                "l1_ratio",
+                "solver",
+                "fit_intercept",
+                "class_weight",
+                "verbose",
+            )
+        },  # fmt: skip
     }
 
     def __init__(
