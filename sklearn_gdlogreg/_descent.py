@@ -8,7 +8,8 @@ divergence, and computes only the models still running.
 
 The objective is anything with these methods (see ``_loss.LinearObjective``):
 ``forward(params) -> raw`` (linear in ``params``), ``smooth(raw, params) ->
-(values, grad_raw)``, ``backward(grad_raw, params) -> gradient``,
+(values, grad_raw)``, ``smooth_value(raw, params) -> values``,
+``backward(grad_raw, params) -> gradient``, ``has_l1``,
 ``nonsmooth(params) -> values``, ``prox(params, step) -> params`` and
 ``select(models) -> objective``. An iteration reads the data twice: one
 ``backward`` for the gradient, one ``forward`` at the new point, whose raw
@@ -141,7 +142,7 @@ def gradient_descent(
     carry_value = momentum or line_search
     value_x = np.full(k, np.nan)
     if carry_value:
-        value_x = objective.smooth(raw_x, x)[0] + objective.nonsmooth(x)
+        value_x = objective.smooth_value(raw_x, x) + objective.nonsmooth(x)
     t = np.ones(k)
     curves = [[] for _ in range(k)]
     rises = np.zeros(k, dtype=int)
@@ -211,7 +212,7 @@ def gradient_descent(
             )
             step[active] = steps * GROW
         elif carry_value:
-            smooth_new = sub.smooth(raw_new, x_new)[0]
+            smooth_new = sub.smooth_value(raw_new, x_new)
         if carry_value:
             value_new = smooth_new + sub.nonsmooth(x_new)
         if momentum:
@@ -238,7 +239,7 @@ def gradient_descent(
                 break
 
     if not carry_value:
-        value_x = objective.smooth(raw_x, x)[0] + objective.nonsmooth(x)
+        value_x = objective.smooth_value(raw_x, x) + objective.nonsmooth(x)
     for model in np.flatnonzero(~np.isfinite(x).all(axis=(1, 2))):
         diverged[model] = diverged[model] or _divergence_message(
             step[model], max_iter, "the parameters overflowed"
@@ -289,7 +290,7 @@ def _backtrack(objective, y, smooth_y, gradient, x_new, raw_new, steps):
         The accepted point, its raw predictions, steps and smooth values.
     """
     for _ in range(MAX_BACKTRACKS):
-        smooth_new = objective.smooth(raw_new, x_new)[0]
+        smooth_new = objective.smooth_value(raw_new, x_new)
         change = x_new - y
         model = (
             smooth_y

@@ -35,10 +35,13 @@ class BinaryLogLoss:
         """The target as the loss uses it: 0/1 floats of shape (1, 1, n)."""
         return np.asarray(y_index, dtype=dtype).reshape(1, 1, -1)
 
+    def loss(self, raw, target):
+        """Per-sample loss (k, n) for raw of shape (k, 1, n)."""
+        return (np.logaddexp(0, raw) - target * raw)[:, 0]
+
     def loss_gradient(self, raw, target):
         """Per-sample loss (k, n) and its gradient wrt ``raw`` (k, 1, n)."""
-        loss = np.logaddexp(0, raw) - target * raw
-        return loss[:, 0], expit(raw) - target
+        return self.loss(raw, target), expit(raw) - target
 
     def predict_proba(self, raw):
         """Probabilities of the two classes from raw of shape (n, 1): (n, 2)."""
@@ -66,6 +69,11 @@ class MultinomialLogLoss:
     def encode_target(self, y_index, dtype):
         """The target as the loss uses it: class indices of shape (n,)."""
         return np.asarray(y_index, dtype=np.intp)
+
+    def loss(self, raw, target):
+        """Per-sample loss (k, n) for raw of shape (k, n_classes, n)."""
+        shifted, _, sum_exp = _shifted_exp(raw, axis=1)
+        return np.log(sum_exp[:, 0]) - shifted[:, target, np.arange(raw.shape[-1])]
 
     def loss_gradient(self, raw, target):
         """Per-sample loss (k, n) and its gradient wrt ``raw`` (k, n_classes, n)."""
@@ -174,16 +182,18 @@ class LinearObjective:
         strength[finite] = 1.0 / (C[finite] * weight_sum)
         self.l2_reg_strength = strength * (1 - l1_ratio)
         self.l1_reg_strength = strength * l1_ratio
+        self._set_flags()
+
+    def _set_flags(self):
+        # Whether any model has an L2 part; whether any has an L1 part (and so
+        # needs the proximal step).
+        self.has_l2 = bool(np.any(self.l2_reg_strength))
+        self.has_l1 = bool(np.any(self.l1_reg_strength))
 
     @property
     def n_params(self):
         """Number of packed parameters per output: features plus intercept."""
         return self.X.shape[1] + int(self.fit_intercept)
-
-    @property
-    def has_l1(self):
-        """Whether any model has an L1 part (and so needs the proximal step)."""
-        return bool(np.any(self.l1_reg_strength))
 
     def select(self, models):
         """The same objective for the models at index ``models`` only."""
@@ -191,6 +201,7 @@ class LinearObjective:
         if np.ndim(self.l2_reg_strength):
             selected.l2_reg_strength = self.l2_reg_strength[models]
             selected.l1_reg_strength = self.l1_reg_strength[models]
+            selected._set_flags()
         return selected
 
     def _per_model(self, strength):
@@ -218,12 +229,19 @@ class LinearObjective:
         """
         loss, grad_raw = self.loss.loss_gradient(raw, self.target)
         grad_raw *= self.normalized_weight
+        return self._values(loss, params), grad_raw
+
+    def smooth_value(self, raw, params):
+        """The smooth part of J per model, without its gradient: shape (k,)."""
+        return self._values(self.loss.loss(raw, self.target), params)
+
+    def _values(self, loss, params):
         values = np.sum(loss * self.normalized_weight, axis=1, dtype=np.float64)
-        if np.any(self.l2_reg_strength):
+        if self.has_l2:
             coef = params[..., : self.X.shape[1]]
             squares = np.sum(coef * coef, axis=(1, 2), dtype=np.float64)
             values = values + 0.5 * self.l2_reg_strength * squares
-        return values, grad_raw
+        return values
 
     def backward(self, grad_raw, params):
         """Gradient of the smooth part wrt the parameters, shaped as ``params``."""
@@ -236,7 +254,7 @@ class LinearObjective:
         )
         if self.fit_intercept:
             gradient[..., n_features] = grad_raw.sum(axis=2)
-        if np.any(self.l2_reg_strength):
+        if self.has_l2:
             coef = params[..., :n_features]
             gradient[..., :n_features] += self._per_model(self.l2_reg_strength) * coef
         return gradient
@@ -275,7 +293,7 @@ class LinearObjective:
 
     def value(self, params):
         """J per model at ``params``, shape (k,)."""
-        return self.smooth(self.forward(params), params)[0] + self.nonsmooth(params)
+        return self.smooth_value(self.forward(params), params) + self.nonsmooth(params)
 
     def lipschitz_constant(self):
         """Upper bound of the Lipschitz constant of the smooth part's gradient.

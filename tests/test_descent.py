@@ -43,6 +43,9 @@ class Quadratic:
             values = 0.5 * np.sum(c * (raw - a) ** 2, axis=(1, 2))
         return values, c * (raw - a)
 
+    def smooth_value(self, raw, params):
+        return self.smooth(raw, params)[0]
+
     def backward(self, grad_raw, params):
         return grad_raw.reshape(params.shape)
 
