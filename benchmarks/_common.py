@@ -85,6 +85,22 @@ def timed(function, repeats):
     return result, Timing(runs)
 
 
+def timed_fairly(function, repeats):
+    """As :func:`timed`, for scikit-learn's solvers: the better of two thread setups.
+
+    On two cores, scikit-learn's OpenMP-parallel loss and OpenBLAS's threads can
+    oversubscribe the machine: LogisticRegression on 1,797 digits takes 0.8 s
+    with the defaults and 0.05 s with one BLAS thread. The baseline is timed both
+    ways and keeps its faster median, so that it is not slowed by this; this
+    package's estimators (no OpenMP) are timed with the defaults only, which can
+    only make the ratios less favourable to them.
+    """
+    result, default = timed(function, repeats)
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        _, single = timed(function, repeats)
+    return result, min(default, single, key=lambda timing: timing.median)
+
+
 @contextmanager
 def quiet_convergence():
     """Unmet tolerances are reported in the tables, not as warnings."""

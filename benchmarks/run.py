@@ -66,11 +66,10 @@ def main(argv=None):
     )
     context = {
         "command": command.strip(),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "quick": config.quick,
         "machine": machine(),
     }
-    results = []
     for name in args.only or BENCHMARKS:
         start = time.perf_counter()
         print(f"== {name}", flush=True)
@@ -81,19 +80,26 @@ def main(argv=None):
         record = {**context, "seconds": seconds, **dataclasses.asdict(result)}
         with open(os.path.join(config.results, f"{name}.json"), "w") as file:
             json.dump(record, file, indent=1, default=_json_default)
-        results.append(record)
+    # RESULTS.md from every benchmark's latest JSON in the folder, so that a run
+    # with --only refreshes its sections and keeps the others.
+    records = []
+    for name in BENCHMARKS:
+        path = os.path.join(config.results, f"{name}.json")
+        if os.path.exists(path):
+            with open(path) as file:
+                records.append(json.load(file))
     report = os.path.join(config.results if config.quick else os.path.dirname(default),
                           "RESULTS.md")  # fmt: skip
-    if args.only is None:
-        with open(report, "w") as file:
-            file.write(render(results, context, plots_from=os.path.dirname(report),
-                              results_dir=config.results))  # fmt: skip
-        print(f"wrote {report}")
+    with open(report, "w") as file:
+        file.write(render(records, plots_from=os.path.dirname(report),
+                          results_dir=config.results))  # fmt: skip
+    print(f"wrote {report}")
     return 0
 
 
-def render(results, context, *, plots_from, results_dir):
-    """RESULTS.md from the benchmarks' records."""
+def render(results, *, plots_from, results_dir):
+    """RESULTS.md from the benchmarks' records (each holds its machine and command)."""
+    context = results[0]
     info = context["machine"]
     blas = ", ".join(
         f"{b['internal_api']} {b['version']} ({b['architecture']}, "
@@ -101,10 +107,12 @@ def render(results, context, *, plots_from, results_dir):
         for b in info["blas"]
     )
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+    commands = sorted({f"`{r['command']}` ({r['date']})" for r in results})
     lines = [
         "# Benchmark results",
         "",
-        f"Made by `{context['command']}` on {context['date']}"
+        "Made by "
+        + "; ".join(commands)
         + (" (quick mode: small data, one repeat)" if context["quick"] else "")
         + ".",
         "",

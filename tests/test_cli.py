@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 import skops.io
@@ -157,6 +158,10 @@ def run_in_process(args, capsys):
             ["predict", "--model", "m.skops", "--data", "cost.png"],
             "Cannot read cost.png as HDF5",
         ),
+        (
+            ["train", "--train", "odd.h5", "--test", "odd.h5"],
+            "odd.h5: found no datasets that look like images among ['pics', 'y']",
+        ),
     ],
 )
 def test_errors_are_one_line_with_status_2(
@@ -164,6 +169,8 @@ def test_errors_are_one_line_with_status_2(
 ):
     folder, _ = digits_model
     skops.io.dump(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), folder / "lr.skops")
+    with h5py.File(folder / "odd.h5", "w") as file:  # keys the loader cannot guess
+        file["pics"], file["y"] = np.zeros((4, 2, 2)), np.arange(4) % 2
     monkeypatch.chdir(folder)
     status, err = run_in_process(args, capsys)
     assert status == 2
