@@ -66,7 +66,9 @@ def main(argv=None):
     )
     context = {
         "command": command.strip(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
         "quick": config.quick,
         "machine": machine(),
     }
