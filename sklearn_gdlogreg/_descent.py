@@ -170,7 +170,10 @@ def gradient_descent(
             value_x[active] = smooth_y + sub.nonsmooth(x_a)
         gradient = sub.backward(grad_raw, y_a)
         steps = step[active]
-        x_new = sub.prox(y_a - _scale(steps, gradient) * gradient, steps)
+        # A step too large for the data may overflow here: the divergence
+        # checks below report it, as a ValueError naming the learning rate.
+        with np.errstate(over="ignore", invalid="ignore"):
+            x_new = sub.prox(y_a - _scale(steps, gradient) * gradient, steps)
         if objective.has_l1:
             gradient_max[active] = _max_abs((y_a - x_new) / _scale(steps, x_new))
         else:
