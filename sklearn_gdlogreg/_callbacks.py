@@ -44,7 +44,9 @@ class FitHooks:
         )
         if self.context is not None:
             self.context.call_on_fit_task_begin(estimator=estimator, **self.arguments)
-        self.loss_curve = np.empty(max_iter)
+        # The history the fitted estimators of each iteration see; only kept when
+        # a callback will look at it.
+        self.loss_curve = np.empty(max_iter) if self.per_iteration else None
 
     @property
     def per_iteration(self):
