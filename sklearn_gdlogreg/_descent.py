@@ -7,14 +7,12 @@ L1 part. It runs ``k`` models at once, each with its own step, stopping and
 divergence, and computes only the models still running.
 
 The objective is anything with these methods (see ``_loss.LinearObjective``):
-``forward(params) -> raw`` (linear in ``params``), ``smooth(raw, params) ->
-(values, grad_raw)``, ``smooth_value(raw, params) -> values``,
-``backward(grad_raw, params) -> gradient``, ``has_l1``,
+``loss_gradient(params) -> (values, gradient)`` of the smooth part, ``has_l1``,
 ``nonsmooth(params) -> values``, ``prox(params, step) -> params`` and
-``select(models) -> objective``. An iteration reads the data twice: one
-``backward`` for the gradient, one ``forward`` at the new point, whose raw
-predictions serve the next iteration (and, being linear, give the raw
-predictions of Nesterov's extrapolated point without reading the data).
+``select(models) -> objective`` (indices may repeat). An iteration makes one
+``loss_gradient`` call (one read of the data with the fused pass): at the new
+point, and with momentum at Nesterov's next point too, in the same call; a
+backtracking line search adds one call per rejected step.
 """
 
 from dataclasses import dataclass
@@ -134,15 +132,11 @@ def gradient_descent(
     momentum = solver == "nesterov"
     x = params.copy()
     step = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (k,)).copy()
-    raw_x = objective.forward(x)
-    # The point the gradient is taken at: x itself for plain steps.
-    y, raw_y = (x.copy(), raw_x.copy()) if momentum else (x, raw_x)
-    # The objective at x: carried from the previous iteration when it was computed
-    # there (momentum, line search), else computed with the gradient at y = x.
-    carry_value = momentum or line_search
-    value_x = np.full(k, np.nan)
-    if carry_value:
-        value_x = objective.smooth_value(raw_x, x) + objective.nonsmooth(x)
+    # The point the gradient is taken at (x itself for plain steps), the smooth
+    # part and gradient there, and the objective at x.
+    smooth_y, gradient_y = objective.loss_gradient(x)
+    y = x.copy() if momentum else x
+    value_x = smooth_y + objective.nonsmooth(x)
     t = np.ones(k)
     curves = [[] for _ in range(k)]
     rises = np.zeros(k, dtype=int)
@@ -159,21 +153,13 @@ def gradient_descent(
             break
         # All models running: work on the arrays themselves, no copies.
         everyone = active.size == k
-        sub = objective if everyone else objective.select(active)
-        x_a, y_a, raw_x_a, raw_y_a = (
-            (x, y, raw_x, raw_y)
-            if everyone
-            else (x[active], y[active], raw_x[active], raw_y[active])
-        )
-        smooth_y, grad_raw = sub.smooth(raw_y_a, y_a)
-        if not carry_value:
-            value_x[active] = smooth_y + sub.nonsmooth(x_a)
-        gradient = sub.backward(grad_raw, y_a)
+        pick = slice(None) if everyone else active
+        x_a, y_a, gradient = x[pick], y[pick], gradient_y[pick]
         steps = step[active]
         # A step too large for the data may overflow here: the divergence
         # checks below report it, as a ValueError naming the learning rate.
         with np.errstate(over="ignore", invalid="ignore"):
-            x_new = sub.prox(y_a - _scale(steps, gradient) * gradient, steps)
+            x_new = objective.prox(y_a - _scale(steps, gradient) * gradient, steps)
         if objective.has_l1:
             gradient_max[active] = _max_abs((y_a - x_new) / _scale(steps, x_new))
         else:
@@ -203,46 +189,39 @@ def gradient_descent(
             continue
         if not keep.all():
             everyone = False
-            active, sub = active[keep], objective.select(active[keep])
+            active = active[keep]
             x_a, y_a, x_new = x_a[keep], y_a[keep], x_new[keep]
-            raw_x_a, gradient = raw_x_a[keep], gradient[keep]
-            smooth_y, steps = smooth_y[keep], steps[keep]
-
-        raw_new = sub.forward(x_new)
+            gradient, steps = gradient[keep], steps[keep]
+        sub = objective if everyone else objective.select(active)
+        step_to = _Step(sub, x_a, y_a, gradient, t[active] if momentum else None)
+        evaluated = step_to.evaluate(x_new, steps)
         if line_search:
-            x_new, raw_new, steps, smooth_new = _backtrack(
-                sub, y_a, smooth_y, gradient, x_new, raw_new, steps
-            )
-            step[active] = steps * GROW
-        elif carry_value:
-            smooth_new = sub.smooth_value(raw_new, x_new)
-        if carry_value:
-            value_new = smooth_new + sub.nonsmooth(x_new)
+            evaluated = step_to.backtrack(evaluated, smooth_y[active], steps)
+            step[active] = evaluated.steps * GROW
+        x_new, value_new = evaluated.x, evaluated.smooth_x + sub.nonsmooth(evaluated.x)
         if momentum:
-            t_next = (1 + np.sqrt(1 + 4 * t[active] ** 2)) / 2
-            beta = (t[active] - 1) / t_next
+            # Restart the momentum where the objective rose.
             restart = value_new > value_x[active]
-            beta[restart], t_next[restart] = 0.0, 1.0
-            t[active] = t_next
-            y_new = x_new + _scale(beta, x_new) * (x_new - x_a)
-            raw_y_new = raw_new + _scale(beta, raw_new) * (raw_new - raw_x_a)
+            t[active] = np.where(restart, 1.0, step_to.t_next)
+            at_x = restart.reshape(-1, 1, 1)
+            y_new = np.where(at_x, x_new, evaluated.y)
+            smooth_y_new = np.where(restart, evaluated.smooth_x, evaluated.smooth_y)
+            gradient_new = np.where(at_x, evaluated.gradient_x, evaluated.gradient_y)
         else:
-            y_new, raw_y_new = x_new, raw_new
+            y_new, smooth_y_new = x_new, evaluated.smooth_x
+            gradient_new = evaluated.gradient_x
         if everyone:
-            x, raw_x, y, raw_y = x_new, raw_new, y_new, raw_y_new
+            x, y, gradient_y, smooth_y = x_new, y_new, gradient_new, smooth_y_new
+            value_x = value_new
         else:
-            x[active], raw_x[active] = x_new, raw_new
-            y[active], raw_y[active] = y_new, raw_y_new
-        if carry_value:
-            value_x[active] = value_new
+            x[active], y[active], gradient_y[active] = x_new, y_new, gradient_new
+            smooth_y[active], value_x[active] = smooth_y_new, value_new
         if callback is not None:
             last = np.array([curve[-1] if curve else np.nan for curve in curves])
             if callback(iteration, last, x):
                 stopped = True
                 break
 
-    if not carry_value:
-        value_x = objective.smooth_value(raw_x, x) + objective.nonsmooth(x)
     for model in np.flatnonzero(~np.isfinite(x).all(axis=(1, 2))):
         diverged[model] = diverged[model] or _divergence_message(
             step[model], max_iter, "the parameters overflowed"
@@ -281,34 +260,71 @@ def _scale(steps, like):
     return steps.astype(like.dtype).reshape((-1,) + (1,) * (like.ndim - 1))
 
 
-def _backtrack(objective, y, smooth_y, gradient, x_new, raw_new, steps):
-    """Shrink each model's step until its smooth part decreases enough.
+@dataclass
+class _Evaluated:
+    """A step's new point ``x`` (and Nesterov's next ``y``), evaluated."""
 
-    The test is the sufficient-decrease condition of proximal gradient methods:
-    ``f(x_new) <= f(y) + <g, x_new - y> + ||x_new - y||^2 / (2 step)``.
+    x: np.ndarray
+    steps: np.ndarray
+    smooth_x: np.ndarray
+    gradient_x: np.ndarray
+    y: np.ndarray = None
+    smooth_y: np.ndarray = None
+    gradient_y: np.ndarray = None
 
-    Returns
-    -------
-    x_new, raw_new, steps, smooth_new
-        The accepted point, its raw predictions, steps and smooth values.
+
+class _Step:
+    """Evaluate the points one step from ``y`` leads to, in one objective call.
+
+    For plain steps that is the new point ``x_new``. With momentum it is also
+    Nesterov's next point ``y_new = x_new + beta (x_new - x)``: both are
+    evaluated together (one read of the data with the fused pass), and the loop
+    keeps the gradient at ``y_new``, or at ``x_new`` when it restarts.
     """
-    for _ in range(MAX_BACKTRACKS):
-        smooth_new = objective.smooth_value(raw_new, x_new)
-        change = x_new - y
-        model = (
-            smooth_y
-            + np.sum(gradient * change, axis=(1, 2), dtype=np.float64)
-            + np.sum(change * change, axis=(1, 2), dtype=np.float64) / (2 * steps)
+
+    def __init__(self, objective, x, y, gradient, t):
+        self.objective, self.x, self.y, self.gradient = objective, x, y, gradient
+        self.momentum = t is not None
+        if self.momentum:
+            self.t_next = (1 + np.sqrt(1 + 4 * t**2)) / 2
+            self.beta = (t - 1) / self.t_next
+            n = len(x)
+            self.both = objective.select(np.concatenate([np.arange(n)] * 2))
+
+    def evaluate(self, x_new, steps):
+        if not self.momentum:
+            smooth, gradient = self.objective.loss_gradient(x_new)
+            return _Evaluated(x_new, steps, smooth, gradient)
+        y_new = x_new + _scale(self.beta, x_new) * (x_new - self.x)
+        smooth, gradient = self.both.loss_gradient(np.concatenate([x_new, y_new]))
+        n = len(x_new)
+        return _Evaluated(
+            x_new, steps, smooth[:n], gradient[:n], y_new, smooth[n:], gradient[n:]
         )
-        # Rounding in f is about eps * |f|: do not reject steps for less.
-        slack = 8 * np.finfo(x_new.dtype).eps * np.abs(smooth_y)
-        bad = smooth_new > model + slack
-        if not bad.any():
-            break
-        steps = np.where(bad, steps * SHRINK, steps)
-        x_new = objective.prox(y - _scale(steps, gradient) * gradient, steps)
-        raw_new = objective.forward(x_new)
-    return x_new, raw_new, steps, smooth_new
+
+    def backtrack(self, evaluated, smooth_y, steps):
+        """Shrink each model's step until its smooth part decreases enough.
+
+        The test is the sufficient-decrease condition of proximal gradient
+        methods: ``f(x_new) <= f(y) + <g, x_new - y> + ||x_new - y||^2 / (2 step)``.
+        """
+        objective, y, gradient = self.objective, self.y, self.gradient
+        for _ in range(MAX_BACKTRACKS):
+            change = evaluated.x - y
+            model = (
+                smooth_y
+                + np.sum(gradient * change, axis=(1, 2), dtype=np.float64)
+                + np.sum(change * change, axis=(1, 2), dtype=np.float64) / (2 * steps)
+            )
+            # Rounding in f is about eps * |f|: do not reject steps for less.
+            slack = 8 * np.finfo(change.dtype).eps * np.abs(smooth_y)
+            bad = evaluated.smooth_x > model + slack
+            if not bad.any():
+                break
+            steps = np.where(bad, steps * SHRINK, steps)
+            x_new = objective.prox(y - _scale(steps, gradient) * gradient, steps)
+            evaluated = self.evaluate(x_new, steps)
+        return evaluated
 
 
 def _divergence(value, gradient_max, rises, start):

@@ -10,6 +10,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
     _check_sample_weight,
     check_array,
     check_consistent_length,
@@ -21,6 +23,7 @@ from sklearn.utils.validation import (
 from ._callbacks import CallbackSupportMixin, FitHooks
 from ._descent import SOLVERS, auto_step, gradient_descent
 from ._loss import LinearObjective, loss_for_classes
+from ._rows import DatasetRows, as_rows
 
 _ACCEPT_SPARSE = ["csr", "csc"]
 _DTYPES = [np.float64, np.float32]
@@ -33,12 +36,22 @@ class LinearClassifierMixin(ClassifierMixin):
     """
 
     def _loss_and_raw(self, X):
-        """The fitted loss object and the raw predictions, shape (n, n_outputs)."""
+        """The fitted loss object and the raw predictions, shape (n, n_outputs).
+
+        An ``h5py.Dataset`` is read in chunks, never whole.
+        """
         check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False
-        )
-        raw = X @ self.coef_.T + self.intercept_
+        X = as_rows(X)
+        if isinstance(X, DatasetRows):
+            _check_n_features(self, X, reset=False)
+            raw = np.empty((X.shape[0], len(self.coef_)), X.dtype)
+            for start, rows in X.chunks():
+                raw[start : start + len(rows)] = rows @ self.coef_.T + self.intercept_
+        else:
+            X = validate_data(
+                self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False
+            )
+            raw = X @ self.coef_.T + self.intercept_
         return loss_for_classes(len(self.classes_)), np.asarray(raw)
 
     def decision_function(self, X):
@@ -46,7 +59,7 @@ class LinearClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, h5py.Dataset} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -61,7 +74,7 @@ class LinearClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, h5py.Dataset} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -76,7 +89,7 @@ class LinearClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, h5py.Dataset} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -91,7 +104,7 @@ class LinearClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, h5py.Dataset} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -268,8 +281,11 @@ class GradientDescentLogisticRegression(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. float32 is computed in float32; sparse stays sparse.
+        X : {array-like, sparse matrix, h5py.Dataset} of shape (n_samples, n_features)
+            Training data. float32 is computed in float32; sparse stays sparse;
+            a 2-D ``h5py.Dataset`` is streamed from its file in chunks of about
+            64 MB each iteration, never loaded whole (``y`` and
+            ``sample_weight`` are in memory).
         y : array-like of shape (n_samples,)
             Class labels: two or more classes, of any type.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -400,15 +416,26 @@ class TrainingProblem:
     """
 
     def __init__(self, estimator, X, y, sample_weight):
-        X, y = validate_data(
-            estimator, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES
-        )
+        X = as_rows(X)
+        if isinstance(X, DatasetRows):
+            # Streamed: checked chunk by chunk as it is read, never loaded.
+            _check_feature_names(estimator, X, reset=True)
+            _check_n_features(estimator, X, reset=True)
+            y = column_or_1d(y, warn=True)
+            check_consistent_length(np.empty((X.shape[0], 0)), y)
+        else:
+            X, y = validate_data(
+                estimator, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES
+            )
         check_classification_targets(y)
         self.X, self.y = X, y
         self.classes, self.y_index = np.unique(y, return_inverse=True)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+                sample_weight,
+                np.empty((X.shape[0], 0), X.dtype),
+                dtype=X.dtype,
+                ensure_non_negative=True,
             )
         self.sample_weight = sample_weight
         self.weight = _class_weighted(

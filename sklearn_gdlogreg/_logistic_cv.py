@@ -3,6 +3,7 @@
 import itertools
 from numbers import Integral, Real
 
+import h5py
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.metrics import check_scoring, get_scorer_names
@@ -152,6 +153,12 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         -------
         self : object
         """
+        if isinstance(X, h5py.Dataset):
+            raise ValueError(
+                f"{type(self).__name__} needs X in memory (its folds are row "
+                "subsets); pass dataset[()] instead of the h5py.Dataset, or fit "
+                "GradientDescentLogisticRegression, which streams it."
+            )
         problem = TrainingProblem(self, X, y, sample_weight)
         rates = self._rate_grid()
         Cs = (

@@ -20,6 +20,9 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
+from ._kernels import FusedSums
+from ._rows import DatasetRows, row_chunks
+
 
 class BinaryLogLoss:
     """Sigmoid output with the binary log-loss (cross-entropy).
@@ -137,18 +140,22 @@ class LinearObjective:
     The smooth part (loss and L2) has a gradient; the L1 part is handled by its
     proximal operator, soft-thresholding.
 
-    An evaluation is split where ``X`` is read: :meth:`forward` computes the raw
-    predictions (one pass over ``X``), :meth:`smooth` the smooth part and its
-    gradient wrt the raw predictions (no pass), :meth:`backward` the gradient wrt
-    the parameters (one pass). Raw predictions are linear in the parameters, so
-    the raw predictions of a combination of points are that combination of theirs.
+    :meth:`loss_gradient` evaluates the smooth part and its gradient. For dense
+    data it runs the fused pass of ``_kernels`` (one read of ``X``); otherwise
+    (sparse data, or ``kernel="numpy"``) it is split where ``X`` is read:
+    :meth:`forward` computes the raw predictions (one pass over ``X``),
+    :meth:`smooth` the smooth part and its gradient wrt the raw predictions (no
+    pass), :meth:`backward` the gradient wrt the parameters (one pass). That
+    NumPy path is the reference the fused pass is tested against.
 
     Parameters
     ----------
     loss : BinaryLogLoss or MultinomialLogLoss
         The loss on raw predictions.
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    X : {ndarray, sparse matrix, DatasetRows} of shape (n_samples, n_features)
         Training data, float32 or float64; the computation keeps its dtype.
+        A :class:`~sklearn_gdlogreg._rows.DatasetRows` is streamed from its file
+        through the fused pass.
     target : ndarray
         Target encoded by ``loss.encode_target``.
     sample_weight : ndarray of shape (n_samples,) or None
@@ -159,9 +166,23 @@ class LinearObjective:
         Whether the last parameter of each output is an intercept.
     l1_ratio : float or ndarray of shape (k,), default=0.0
         Share of L1 in the penalty, per model.
+    kernel : {"auto", "fused", "numpy"}, default="auto"
+        How :meth:`loss_gradient` reads ``X``: "fused" (one pass, dense data
+        only), "numpy" (two BLAS passes), or "auto": fused for C-ordered dense
+        data of at least 1 MB and for streamed data, else numpy.
     """
 
-    def __init__(self, loss, X, target, sample_weight, C, fit_intercept, l1_ratio=0.0):
+    def __init__(
+        self,
+        loss,
+        X,
+        target,
+        sample_weight,
+        C,
+        fit_intercept,
+        l1_ratio=0.0,
+        kernel="auto",
+    ):
         self.loss = loss
         self.X = X
         self.target = target
@@ -183,6 +204,14 @@ class LinearObjective:
         self.l2_reg_strength = strength * (1 - l1_ratio)
         self.l1_reg_strength = strength * l1_ratio
         self._set_flags()
+        self.fused = _use_fused(X, kernel)
+        if self.fused:
+            # Per-sample float targets and shares, as the fused pass reads them.
+            self._fused_target = np.ascontiguousarray(target, X.dtype).reshape(-1)
+            self._fused_weight = np.ascontiguousarray(
+                self.normalized_weight, X.dtype
+            ).reshape(-1)
+            self._workspace = {}
 
     def _set_flags(self):
         # Whether any model has an L2 part; whether any has an L1 part (and so
@@ -286,14 +315,64 @@ class LinearObjective:
         return params
 
     def loss_gradient(self, params):
-        """The smooth part of J and its gradient at ``params``: one evaluation."""
+        """The smooth part of J and its gradient at ``params``: one evaluation.
+
+        Returns
+        -------
+        values : ndarray of shape (k,), float64
+        gradient : ndarray shaped as ``params``
+        """
+        if self.fused:
+            return self._fused_loss_gradient(params)
         raw = self.forward(params)
         values, grad_raw = self.smooth(raw, params)
         return values, self.backward(grad_raw, params)
 
+    def _fused_loss_gradient(self, params):
+        k, n_outputs, _ = params.shape
+        n_features = self.X.shape[1]
+        coef = params[..., :n_features]
+        intercept = (
+            params[..., n_features]
+            if self.fit_intercept
+            else np.zeros((k, n_outputs), params.dtype)
+        )
+        sums = FusedSums(
+            n_features,
+            self.X.dtype,
+            coef.reshape(k * n_outputs, n_features),
+            intercept.reshape(-1),
+            n_outputs,
+        )
+        chunks = (
+            self.X.chunks(sums.rows_per_block)
+            if isinstance(self.X, DatasetRows)
+            else [(0, self.X)]
+        )
+        one_share = self._fused_weight.size == 1
+        for start, rows in chunks:
+            stop = start + len(rows)
+            weight = self._fused_weight if one_share else self._fused_weight[start:stop]
+            sums.add(rows, self._fused_target[start:stop], weight, self._workspace)
+        gradient = np.empty_like(params)
+        gradient[..., :n_features] = sums.grad.reshape(k, n_outputs, n_features)
+        if self.fit_intercept:
+            gradient[..., n_features] = sums.intercept_grad.reshape(k, n_outputs)
+        values = sums.loss
+        if self.has_l2:
+            l2 = self._per_model(self.l2_reg_strength)
+            gradient[..., :n_features] += l2 * coef
+            squares = np.sum(coef * coef, axis=(1, 2), dtype=np.float64)
+            values = values + 0.5 * self.l2_reg_strength * squares
+        return values, gradient
+
     def value(self, params):
         """J per model at ``params``, shape (k,)."""
-        return self.smooth_value(self.forward(params), params) + self.nonsmooth(params)
+        if self.fused:
+            smooth = self._fused_loss_gradient(params)[0]
+        else:
+            smooth = self.smooth_value(self.forward(params), params)
+        return smooth + self.nonsmooth(params)
 
     def lipschitz_constant(self):
         """Upper bound of the Lipschitz constant of the smooth part's gradient.
@@ -347,6 +426,8 @@ def squared_spectral_norm(X, weight, fit_intercept):
     n_samples, n_features = X.shape
     weight = np.broadcast_to(np.asarray(weight, dtype=np.float64), (n_samples,))
     n_params = n_features + int(fit_intercept)
+    if isinstance(X, DatasetRows) and n_params > _EXACT_GRAM_MAX_SIDE:
+        return _power_iteration(X, weight, fit_intercept)
     if min(n_samples, n_params) <= _EXACT_GRAM_MAX_SIDE:
         gram = (
             _feature_gram(X, weight, fit_intercept)
@@ -374,9 +455,9 @@ def _feature_gram(X, weight, fit_intercept):
     """``X1^T diag(weight) X1``, accumulated over row chunks to bound memory."""
     n_params = X.shape[1] + int(fit_intercept)
     gram = np.zeros((n_params, n_params))
-    for start in range(0, X.shape[0], _CHUNK_ROWS):
-        rows = slice(start, start + _CHUNK_ROWS)
-        chunk = _with_ones(X[rows], fit_intercept)
+    for start, chunk in row_chunks(X, _CHUNK_ROWS):
+        rows = slice(start, start + chunk.shape[0])
+        chunk = _with_ones(chunk, fit_intercept)
         weighted = (
             chunk.multiply(weight[rows, None])
             if sparse.issparse(chunk)
@@ -389,6 +470,8 @@ def _feature_gram(X, weight, fit_intercept):
 
 def _sample_gram(X, weight, fit_intercept):
     """``diag(w)^(1/2) X1 X1^T diag(w)^(1/2)``: same nonzero eigenvalues."""
+    if isinstance(X, DatasetRows):
+        X = np.concatenate([chunk.copy() for _, chunk in X.chunks()])
     X1 = _with_ones(X, fit_intercept)
     gram = X1 @ X1.T
     gram = gram.toarray() if sparse.issparse(gram) else gram
@@ -405,17 +488,39 @@ def _power_iteration(X, weight, fit_intercept):
     estimate = 0.0
     for _ in range(_POWER_ITERATIONS):
         vector /= np.linalg.norm(vector)
-        product = X @ vector[:n_features].astype(X.dtype)
-        if fit_intercept:
-            product = product + vector[n_features].astype(X.dtype)
-        weighted = weight * product
-        new_vector = np.empty_like(vector)
-        new_vector[:n_features] = weighted @ X
-        if fit_intercept:
-            new_vector[n_features] = weighted.sum(dtype=np.float64)
+        coef = vector[:n_features].astype(X.dtype)
+        new_vector = np.zeros_like(vector)
+        for start, chunk in row_chunks(X, _CHUNK_ROWS):
+            product = chunk @ coef
+            if fit_intercept:
+                product = product + vector[n_features].astype(X.dtype)
+            weighted = weight[start : start + chunk.shape[0]] * product
+            new_vector[:n_features] += weighted @ chunk
+            if fit_intercept:
+                new_vector[n_features] += weighted.sum(dtype=np.float64)
         new_estimate = float(vector @ new_vector)
         vector = new_vector
         if abs(new_estimate - estimate) <= _POWER_RTOL * new_estimate:
             return new_estimate
         estimate = new_estimate
     return estimate
+
+
+# Below this size the fused pass gains too little to be worth its compilation.
+_FUSED_MIN_BYTES = 1 << 20
+
+
+def _use_fused(X, kernel):
+    """Whether ``loss_gradient`` runs the fused pass, for ``kernel``."""
+    if kernel not in ("auto", "fused", "numpy"):
+        raise ValueError(f"kernel must be 'auto', 'fused' or 'numpy', got {kernel!r}")
+    if isinstance(X, DatasetRows):
+        if kernel == "numpy":
+            raise ValueError("Data streamed from a file needs the fused kernel.")
+        return True
+    dense = isinstance(X, np.ndarray) and X.flags.c_contiguous
+    if kernel == "fused" and not dense:
+        raise ValueError("The fused kernel needs a C-ordered dense array.")
+    if kernel == "auto":
+        return dense and X.nbytes >= _FUSED_MIN_BYTES
+    return kernel == "fused"

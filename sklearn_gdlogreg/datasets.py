@@ -1,5 +1,6 @@
 """Image data: HDF5 files (the course's cats), bundled digits, image files."""
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -19,7 +20,7 @@ _LABEL_KEY = re.compile(r"(^|_)(y|labels?|targets?)$", re.IGNORECASE)
 _CLASS_NAMES_KEYS = ("list_classes", "classes", "target_names", "class_names")
 
 
-def load_h5(path, *, x_key=None, y_key=None, return_X_y=False):
+def load_h5(path, *, x_key=None, y_key=None, return_X_y=False, in_memory=True):
     """Load images and labels from one HDF5 file.
 
     Parameters
@@ -33,6 +34,11 @@ def load_h5(path, *, x_key=None, y_key=None, return_X_y=False):
         ``target`` (such as ``train_set_x`` and ``train_set_y``).
     return_X_y : bool, default=False
         Return ``(images, target)`` instead of a Bunch.
+    in_memory : bool, default=True
+        Read the images into memory. With False, ``images`` is the open
+        ``h5py.Dataset`` itself (the labels are still read): a 2-D dataset can
+        be given to ``GradientDescentLogisticRegression.fit`` and ``predict``,
+        which stream it in chunks. Close it with ``images.file.close()``.
 
     Returns
     -------
@@ -62,8 +68,10 @@ def load_h5(path, *, x_key=None, y_key=None, return_X_y=False):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No HDF5 file at {path}.")
+    file, read = None, False
     try:
-        with h5py.File(path, "r") as file:
+        file = h5py.File(path, "r")
+        with file if in_memory else contextlib.nullcontext():
             datasets = {
                 name: item
                 for name, item in file.items()
@@ -71,23 +79,31 @@ def load_h5(path, *, x_key=None, y_key=None, return_X_y=False):
             }
             x_key = _find_key(path, datasets, x_key, _IMAGE_KEY, "x_key", "images")
             y_key = _find_key(path, datasets, y_key, _LABEL_KEY, "y_key", "labels")
-            images = datasets[x_key][()]
+            images = datasets[x_key][()] if in_memory else datasets[x_key]
             target = datasets[y_key][()]
             names_key = next((k for k in _CLASS_NAMES_KEYS if k in datasets), None)
             stored_names = None if names_key is None else datasets[names_key][()]
+            read = True
     except OSError as error:
         raise ValueError(
             f"Cannot read {path} as HDF5 ({error}). Check that it is an HDF5 file "
             "and that it was copied completely."
         ) from error
-
-    target = _as_vector(path, y_key, target)
-    if images.ndim < 2 or len(images) != len(target):
-        raise ValueError(
-            f"{path}: '{x_key}' holds {len(images)} images of shape "
-            f"{images.shape[1:]} but '{y_key}' holds {len(target)} labels; they "
-            "must be equal in number."
-        )
+    finally:
+        if file is not None and not in_memory and not read:
+            file.close()  # the dataset is not handed out: do not leak the file
+    try:
+        target = _as_vector(path, y_key, target)
+        if images.ndim < 2 or len(images) != len(target):
+            raise ValueError(
+                f"{path}: '{x_key}' holds {len(images)} images of shape "
+                f"{images.shape[1:]} but '{y_key}' holds {len(target)} labels; "
+                "they must be equal in number."
+            )
+    except BaseException:
+        if not in_memory:
+            file.close()
+        raise
     if stored_names is None:
         target_names = np.unique(target).astype(str)
     else:
