@@ -229,3 +229,13 @@ def test_verbose_prints_the_course_format(capsys, verbose, lines):
     if verbose == 1:
         assert out[0] == "Cost after iteration 0: 0.500000"
         assert out[1] == f"Cost after iteration 100: {0.5 * 0.999**200:f}"
+
+
+@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+def test_one_objective_evaluation_per_iteration(solver):
+    # With the fused pass, one evaluation is one read of the data.
+    objective = Quadratic([1.0, 3.0], centre=[2.0, -1.0])
+    gradient_descent(
+        objective, start(0.0, 0.0), learning_rate=0.1, max_iter=30, tol=0, solver=solver
+    )
+    assert objective.evaluations == 31  # the start, then one per iteration

@@ -1,0 +1,133 @@
+"""The fused pass against the NumPy two-pass reference of ``_loss``."""
+
+import numba
+import numpy as np
+import pytest
+
+from sklearn_gdlogreg._kernels import FusedSums, block_rows
+from sklearn_gdlogreg._loss import LinearObjective, loss_for_classes
+
+
+def objectives(n_samples, n_features, n_classes, dtype, weighted, fit_intercept, C):
+    rng = np.random.RandomState(n_samples * 7 + n_features)
+    X = rng.standard_normal((n_samples, n_features)).astype(dtype)
+    y = rng.randint(n_classes, size=n_samples)
+    y[: min(n_classes, n_samples)] = np.arange(min(n_classes, n_samples))
+    weight = rng.uniform(0.1, 3, n_samples).astype(dtype) if weighted else None
+    loss = loss_for_classes(n_classes)
+    target = loss.encode_target(y, dtype)
+    return [
+        LinearObjective(loss, X, target, weight, C, fit_intercept, kernel=kernel)
+        for kernel in ("fused", "numpy")
+    ]
+
+
+def random_params(objective, k, dtype, scale=1.0):
+    rng = np.random.RandomState(k)
+    shape = (k, objective.loss.n_outputs, objective.n_params)
+    return (scale * rng.standard_normal(shape)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize(
+    ("n_samples", "n_features"), [(1, 1), (17, 5), (1000, 3), (300, 700)]
+)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_fused_pass_equals_the_numpy_reference(
+    dtype, n_classes, n_samples, n_features, weighted, fit_intercept
+):
+    # Three models with their own penalties, evaluated at once.
+    C = np.array([np.inf, 1.0, 0.01])
+    fused, reference = objectives(
+        n_samples, n_features, n_classes, dtype, weighted, fit_intercept, C
+    )
+    assert fused.fused and not reference.fused
+    params = random_params(fused, 3, dtype)
+    values, gradient = fused.loss_gradient(params)
+    expected_values, expected_gradient = reference.loss_gradient(params)
+    assert gradient.dtype == dtype and gradient.shape == params.shape
+    rtol = 1e-10 if dtype == np.float64 else 2e-5
+    np.testing.assert_allclose(values, expected_values, rtol=rtol)
+    scale = np.abs(expected_gradient).max()
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=0, atol=rtol * scale)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_fused_pass_is_finite_at_extreme_margins(n_classes):
+    # Margins of about +-1e4: exp would overflow without the stable forms.
+    fused, reference = objectives(50, 4, n_classes, np.float64, True, True, 1.0)
+    params = random_params(fused, 1, np.float64, scale=3000.0)
+    values, gradient = fused.loss_gradient(params)
+    expected_values, expected_gradient = reference.loss_gradient(params)
+    assert np.isfinite(values).all() and np.isfinite(gradient).all()
+    np.testing.assert_allclose(values, expected_values, rtol=1e-12)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-12, atol=1e-12)
+
+
+def test_fused_pass_propagates_nan_for_divergence_checks():
+    fused, _ = objectives(40, 3, 2, np.float64, False, True, np.inf)
+    params = random_params(fused, 1, np.float64)
+    params[0, 0, 0] = np.inf
+    values, gradient = fused.loss_gradient(params)
+    assert not np.isfinite(values).all()
+
+
+def test_sums_do_not_depend_on_threads_or_chunks():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((5000, 37))
+    target = (rng.rand(5000) > 0.5).astype(float)
+    weight = rng.rand(5000)
+    coef, intercept = rng.standard_normal((2, 37)), rng.standard_normal(2)
+
+    def sums(pieces, threads):
+        previous = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            total = FusedSums(37, X.dtype, coef, intercept, 1)
+            for rows in pieces:
+                total.add(X[rows], target[rows], weight[rows], {})
+        finally:
+            numba.set_num_threads(previous)
+        return total.loss, total.grad, total.intercept_grad
+
+    block = block_rows(37, 8)
+    whole = sums([slice(None)], numba.config.NUMBA_NUM_THREADS)
+    one_thread = sums([slice(None)], 1)
+    chunked = sums([slice(0, 3 * block), slice(3 * block, None)], 1)
+    for a, b, c in zip(whole, one_thread, chunked):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
+def test_kernel_choice():
+    X = np.zeros((10, 3))
+    loss = loss_for_classes(2)
+    target = loss.encode_target(np.arange(10) % 2, X.dtype)
+    assert not LinearObjective(loss, X, target, None, 1.0, True).fused  # small
+    with pytest.raises(ValueError, match="C-ordered dense"):
+        LinearObjective(loss, np.asfortranarray(X), target, None, 1.0, True, 0, "fused")
+    with pytest.raises(ValueError, match="kernel must be"):
+        LinearObjective(loss, X, target, None, 1.0, True, kernel="blas")
+
+
+def test_float32_fit_never_copies_or_upcasts_X():
+    import tracemalloc
+
+    from sklearn_gdlogreg import GradientDescentLogisticRegression
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((40_000, 64)).astype(np.float32)  # 10 MB
+    y = (X[:, 0] > 0).astype(int)
+    # A fixed step: the "auto" step's Gram matrix is built in float64 chunks.
+    model = GradientDescentLogisticRegression(learning_rate=0.1, max_iter=3, tol=0)
+    model.fit(X, y)  # compile first
+    tracemalloc.start()
+    try:
+        model.fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert model.coef_.dtype == np.float32
+    assert peak < X.nbytes / 4
