@@ -19,8 +19,10 @@ if __package__ in (None, ""):  # run as a script: make the package importable
 
 from benchmarks import (  # noqa: E402
     compare_sklearn,
+    course_run,
     iteration_cost,
     learning_rate_search,
+    out_of_core,
     solvers,
     standardization,
 )
@@ -32,6 +34,8 @@ BENCHMARKS = {
     "learning_rate_search": learning_rate_search,
     "standardization": standardization,
     "solvers": solvers,
+    "course_run": course_run,
+    "out_of_core": out_of_core,
 }
 
 

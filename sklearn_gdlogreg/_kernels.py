@@ -69,6 +69,36 @@ def _binary_loss_residual(raw, y):
     return math.log1p(small) + max(raw, 0.0) - y * raw, sigmoid - y
 
 
+@njit(fastmath=_FASTMATH, inline="always")
+def _row_residuals(raw, y, share, n_outputs, residual, loss_parts):
+    """One row's residuals (times its share) and losses, added to ``loss_parts``.
+
+    ``raw`` holds the row's raw predictions of all models; ``residual`` gets the
+    derivatives of the loss wrt them.
+    """
+    m = raw.shape[0]
+    if n_outputs == 1:
+        for c in range(m):
+            loss, derivative = _binary_loss_residual(raw[c], y)
+            residual[c] = share * derivative
+            loss_parts[c] += share * loss
+    else:
+        label = int(y)
+        for model in range(m // n_outputs):
+            first = model * n_outputs
+            top = raw[first]
+            for c in range(first + 1, first + n_outputs):
+                top = max(top, raw[c])
+            sum_exp = 0.0
+            for c in range(first, first + n_outputs):
+                sum_exp += math.exp(raw[c] - top)
+            for c in range(first, first + n_outputs):
+                probability = math.exp(raw[c] - top) / sum_exp
+                residual[c] = share * (probability - (c == first + label))
+            loss = math.log(sum_exp) - (raw[first + label] - top)
+            loss_parts[model] += share * loss
+
+
 @njit(parallel=True, fastmath=_FASTMATH, nogil=True, cache=True)
 def _block_sums(
     X,
@@ -89,11 +119,11 @@ def _block_sums(
     ``m = coef.shape[0]`` outputs are ``m // n_outputs`` models of ``n_outputs``
     outputs each (sigmoid for one, softmax for more). ``target`` holds 0/1 (one
     output) or class indices, as floats; ``weight`` the samples' shares (or one
-    share for all, shape (1,)).
+    share for all, shape (1,)). Rows go four at a time, so that each load of the
+    coefficients and each update of the gradient serves four rows.
     """
     n, p = X.shape
     m = coef.shape[0]
-    n_models = m // n_outputs
     flat = X.reshape(-1)
     last = n * p - 1
     same_weight = weight.shape[0] == 1
@@ -105,45 +135,53 @@ def _block_sums(
         grad[:] = zero
         intercept_parts[block, :] = 0.0
         loss_parts[block, :] = 0.0
-        raw = np.empty(m)
+        raw = np.empty((4, m))
         # In X's dtype, so that float32 rows are scaled and added in float32.
-        residual = np.empty(m, coef.dtype)
-        for i in range(start, stop):
-            ahead = (i + prefetch_rows) * p
-            for j in range(0, p, 8):
+        residual = np.empty((4, m), coef.dtype)
+        for i in range(start, stop, 4):
+            rows = min(4, stop - i)
+            ahead = (i + 4 + prefetch_rows) * p
+            for j in range(0, 4 * p, 8):
                 _prefetch(flat, min(ahead + j, last))
             for c in range(m):
-                total = zero
-                for j in range(p):
-                    total += X[i, j] * coef[c, j]
-                raw[c] = total + intercept[c]
-            share = weight[0] if same_weight else weight[i]
-            y = target[i]
-            if n_outputs == 1:
-                for c in range(m):
-                    loss, derivative = _binary_loss_residual(raw[c], y)
-                    residual[c] = derivative
-                    loss_parts[block, c] += share * loss
-            else:
-                label = int(y)
-                for model in range(n_models):
-                    first = model * n_outputs
-                    top = raw[first]
-                    for c in range(first + 1, first + n_outputs):
-                        top = max(top, raw[c])
-                    sum_exp = 0.0
-                    for c in range(first, first + n_outputs):
-                        sum_exp += math.exp(raw[c] - top)
-                    for c in range(first, first + n_outputs):
-                        probability = math.exp(raw[c] - top) / sum_exp
-                        residual[c] = probability - (c == first + label)
-                    loss = math.log(sum_exp) - (raw[first + label] - top)
-                    loss_parts[block, model] += share * loss
+                if rows == 4:
+                    s0, s1, s2, s3 = zero, zero, zero, zero
+                    for j in range(p):
+                        w = coef[c, j]
+                        s0 += X[i, j] * w
+                        s1 += X[i + 1, j] * w
+                        s2 += X[i + 2, j] * w
+                        s3 += X[i + 3, j] * w
+                    raw[0, c], raw[1, c] = s0 + intercept[c], s1 + intercept[c]
+                    raw[2, c], raw[3, c] = s2 + intercept[c], s3 + intercept[c]
+                else:
+                    for r in range(rows):
+                        total = zero
+                        for j in range(p):
+                            total += X[i + r, j] * coef[c, j]
+                        raw[r, c] = total + intercept[c]
+            for r in range(rows):
+                share = weight[0] if same_weight else weight[i + r]
+                _row_residuals(
+                    raw[r], target[i + r], share, n_outputs, residual[r],
+                    loss_parts[block],
+                )  # fmt: skip
             for c in range(m):
-                scaled = share * residual[c]
-                intercept_parts[block, c] += scaled
-                for j in range(p):
-                    grad[c, j] += scaled * X[i, j]
+                for r in range(rows):
+                    intercept_parts[block, c] += residual[r, c]
+                if rows == 4:
+                    r0, r1 = residual[0, c], residual[1, c]
+                    r2, r3 = residual[2, c], residual[3, c]
+                    for j in range(p):
+                        grad[c, j] += (
+                            r0 * X[i, j] + r1 * X[i + 1, j]
+                            + r2 * X[i + 2, j] + r3 * X[i + 3, j]
+                        )  # fmt: skip
+                else:
+                    for r in range(rows):
+                        scale = residual[r, c]
+                        for j in range(p):
+                            grad[c, j] += scale * X[i + r, j]
 
 
 @njit(parallel=True, cache=True)

@@ -96,7 +96,7 @@ def test_sums_do_not_depend_on_threads_or_chunks():
     whole = sums([slice(None)], numba.config.NUMBA_NUM_THREADS)
     one_thread = sums([slice(None)], 1)
     chunked = sums([slice(0, 3 * block), slice(3 * block, None)], 1)
-    for a, b, c in zip(whole, one_thread, chunked):
+    for a, b, c in zip(whole, one_thread, chunked, strict=True):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
 

@@ -9,8 +9,9 @@ import pytest
 from sklearn_gdlogreg import (
     GradientDescentLogisticRegression,
     GradientDescentLogisticRegressionCV,
+    _loss,
+    _rows,
 )
-from sklearn_gdlogreg import _loss, _rows
 from sklearn_gdlogreg.datasets import load_h5
 
 

@@ -1,0 +1,137 @@
+"""Fitting from an HDF5 file larger than the memory it is allowed.
+
+A float64 data set of 10^7 rows × 50 features (4 GB) is written to an HDF5
+file; one process fits it streamed from the file (``fit(h5py.Dataset)``),
+another loads it and fits it in memory. Each process reports its peak resident
+memory (``resource.getrusage``), its time per iteration and its coefficients.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+from ._common import REPO, Result, Table, fmt
+
+N_FEATURES = 50
+FULL_ROWS = 10_000_000
+QUICK_ROWS = 100_000
+ITERATIONS = (2, 8)  # two fits; their difference gives the time per iteration
+
+_CHILD = r"""
+import json, resource, sys, time
+import h5py, numpy as np
+from sklearn_gdlogreg import GradientDescentLogisticRegression
+path, mode, out = sys.argv[1:4]
+k0, k1 = {k0}, {k1}
+with h5py.File(path, "r") as file:
+    y = file["y"][()]
+    X = file["X"] if mode == "streamed" else file["X"][()]
+    times = {{}}
+    for k in (k0, k1):
+        model = GradientDescentLogisticRegression(max_iter=k, tol=0)
+        start = time.perf_counter()
+        model.fit(X, y)
+        times[k] = time.perf_counter() - start
+np.save(out, np.concatenate([model.coef_.ravel(), model.intercept_]))
+print(json.dumps({{
+    "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    "seconds_per_iteration": (times[k1] - times[k0]) / (k1 - k0),
+    "fit_seconds": times[k1],
+    "learning_rate": model.learning_rate_,
+}}))
+"""
+
+
+def _write(path, n_rows):
+    rng = np.random.RandomState(0)
+    true_coef = rng.standard_normal(N_FEATURES)
+    with h5py.File(path, "w") as file:
+        X = file.create_dataset("X", (n_rows, N_FEATURES), dtype=np.float64)
+        y = file.create_dataset("y", (n_rows,), dtype=np.int8)
+        step = 500_000
+        for start in range(0, n_rows, step):
+            block = rng.standard_normal((min(step, n_rows - start), N_FEATURES))
+            X[start : start + len(block)] = block
+            noise = rng.logistic(size=len(block))
+            y[start : start + len(block)] = block @ true_coef + noise > 0
+
+
+def _child(path, mode, folder):
+    out = os.path.join(folder, f"{mode}.npy")
+    code = _CHILD.format(k0=ITERATIONS[0], k1=ITERATIONS[1])
+    env = {**os.environ, "PYTHONPATH": REPO}
+    done = subprocess.run(
+        [sys.executable, "-c", code, path, mode, out],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report["params"] = np.load(out)
+    return report
+
+
+def run(config):
+    result = Result(
+        name="out_of_core",
+        title="Fitting a 4 GB HDF5 file streamed, against loading it",
+    )
+    n_rows = QUICK_ROWS if config.quick else FULL_ROWS
+    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as folder:
+        path = os.path.join(folder, "big.h5")
+        _write(path, n_rows)
+        file_bytes = os.path.getsize(path)
+        reports = {mode: _child(path, mode, folder) for mode in ("streamed", "memory")}
+    streamed, memory = reports["streamed"], reports["memory"]
+    gap = float(
+        np.max(np.abs(streamed["params"] - memory["params"]))
+        / np.max(np.abs(memory["params"]))
+    )
+    result.raw = {
+        "rows": n_rows,
+        "features": N_FEATURES,
+        "file_bytes": file_bytes,
+        "iterations": ITERATIONS[1],
+        "coef_max_relative_difference": gap,
+        **{
+            mode: {k: v for k, v in report.items() if k != "params"}
+            for mode, report in reports.items()
+        },
+    }
+    result.tables.append(
+        Table(
+            title=f"{n_rows:,} rows × {N_FEATURES} float64 features, "
+            f"file of {file_bytes / 1e9:.2f} GB, {ITERATIONS[1]} iterations",
+            columns=["fit", "peak resident memory (GB)", "seconds per iteration"],
+            rows=[
+                [
+                    name,
+                    fmt(report["peak_rss_bytes"] / 1e9, 3),
+                    fmt(report["seconds_per_iteration"], 3),
+                ]
+                for name, report in (
+                    ("streamed from the file", streamed),
+                    ("loaded into memory", memory),
+                )
+            ],  # fmt: skip
+            note="Each fit runs in its own process; peak memory is that process's "
+            "ru_maxrss. Streaming reads the file (from the page cache here) in "
+            "64 MB chunks each iteration.",
+        )
+    )
+    result.headline += [
+        f"File of {file_bytes / 1e9:.2f} GB fitted streamed with a peak resident "
+        f"memory of {streamed['peak_rss_bytes'] / 1e9:.2f} GB (goal < 1 GB); "
+        f"loaded into memory, {memory['peak_rss_bytes'] / 1e9:.2f} GB.",
+        f"Coefficients streamed vs in memory: largest relative difference {gap:.1e} "
+        "(goal ≤ 1e-10).",
+        f"Seconds per iteration streamed / in memory: "
+        f"{streamed['seconds_per_iteration'] / memory['seconds_per_iteration']:.2f}.",
+    ]
+    return result
