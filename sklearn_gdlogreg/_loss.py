@@ -20,7 +20,6 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
-from ._kernels import FusedSums
 from ._rows import DatasetRows, row_chunks
 
 
@@ -329,6 +328,8 @@ class LinearObjective:
         return values, self.backward(grad_raw, params)
 
     def _fused_loss_gradient(self, params):
+        from ._kernels import FusedSums  # numba: imported only when used
+
         k, n_outputs, _ = params.shape
         n_features = self.X.shape[1]
         coef = params[..., :n_features]
