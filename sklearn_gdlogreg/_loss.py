@@ -265,11 +265,23 @@ class LinearObjective:
 
     def _values(self, loss, params):
         values = np.sum(loss * self.normalized_weight, axis=1, dtype=np.float64)
+        return values + self._l2_value(params)
+
+    def _l2_value(self, params):
+        """The L2 part of J per model (0 without one)."""
+        if not self.has_l2:
+            return 0.0
+        coef = params[..., : self.X.shape[1]]
+        squares = np.sum(coef * coef, axis=(1, 2), dtype=np.float64)
+        return 0.5 * self.l2_reg_strength * squares
+
+    def _add_l2_gradient(self, gradient, params):
+        """Add the L2 part's gradient to ``gradient`` in place."""
         if self.has_l2:
-            coef = params[..., : self.X.shape[1]]
-            squares = np.sum(coef * coef, axis=(1, 2), dtype=np.float64)
-            values = values + 0.5 * self.l2_reg_strength * squares
-        return values
+            n_features = self.X.shape[1]
+            coef = params[..., :n_features]
+            gradient[..., :n_features] += self._per_model(self.l2_reg_strength) * coef
+        return gradient
 
     def backward(self, grad_raw, params):
         """Gradient of the smooth part wrt the parameters, shaped as ``params``."""
@@ -282,10 +294,7 @@ class LinearObjective:
         )
         if self.fit_intercept:
             gradient[..., n_features] = grad_raw.sum(axis=2)
-        if self.has_l2:
-            coef = params[..., :n_features]
-            gradient[..., :n_features] += self._per_model(self.l2_reg_strength) * coef
-        return gradient
+        return self._add_l2_gradient(gradient, params)
 
     def nonsmooth(self, params):
         """The L1 part of J per model, shape (k,)."""
@@ -359,13 +368,8 @@ class LinearObjective:
         gradient[..., :n_features] = sums.grad.reshape(k, n_outputs, n_features)
         if self.fit_intercept:
             gradient[..., n_features] = sums.intercept_grad.reshape(k, n_outputs)
-        values = sums.loss
-        if self.has_l2:
-            l2 = self._per_model(self.l2_reg_strength)
-            gradient[..., :n_features] += l2 * coef
-            squares = np.sum(coef * coef, axis=(1, 2), dtype=np.float64)
-            values = values + 0.5 * self.l2_reg_strength * squares
-        return values, gradient
+        values = sums.loss + self._l2_value(params)
+        return values, self._add_l2_gradient(gradient, params)
 
     def value(self, params):
         """J per model at ``params``, shape (k,)."""

@@ -49,10 +49,6 @@ class DatasetRows:
         self.chunk_bytes = _CHUNK_BYTES if chunk_bytes is None else chunk_bytes
         self._checked_rows = 0
 
-    @property
-    def nbytes(self):
-        return self.shape[0] * self.shape[1] * self.dtype.itemsize
-
     def chunks(self, multiple=1):
         """Yield ``(start, rows)``; ``rows`` is a reused buffer: copy to keep.
 
