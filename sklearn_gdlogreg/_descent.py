@@ -9,15 +9,23 @@ divergence, and computes only the models still running.
 The objective is anything with these methods (see ``_loss.LinearObjective``):
 ``loss_gradient(params) -> (values, gradient)`` of the smooth part, ``has_l1``,
 ``nonsmooth(params) -> values``, ``prox(params, step) -> params`` and
-``select(models) -> objective`` (indices may repeat). An iteration makes one
+``select(models) -> objective`` (indices may repeat), and optionally ``xp``, the
+array namespace of the parameters (NumPy by default). An iteration makes one
 ``loss_gradient`` call (one read of the data with the fused pass): at the new
 point, and with momentum at Nesterov's next point too, in the same call; a
 backtracking line search adds one call per rejected step.
+
+The parameters and gradients stay in the objective's namespace and on its
+device (a GPU, say); the per-model bookkeeping (objective values, steps,
+stopping) is on the host, a few numbers per iteration.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.externals.array_api_compat import numpy as np_compat
+
+from ._namespace import is_numpy, model_sums, per_model, to_host
 
 # Signs that the step is too large: the objective rising this many iterations in a
 # row, or growing past this factor of its starting value (or of 1, if larger).
@@ -95,8 +103,8 @@ def gradient_descent(
     ----------
     objective : object
         See the module's docstring for the methods it needs.
-    params : ndarray of shape (k, n_outputs, n_params)
-        Starting point; not modified.
+    params : array of shape (k, n_outputs, n_params)
+        Starting point, in the objective's namespace; not modified.
     learning_rate : float or ndarray of shape (k,)
         The step (the first step tried, with ``line_search``).
     max_iter : int
@@ -128,14 +136,15 @@ def gradient_descent(
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
-    k = len(params)
+    xp = getattr(objective, "xp", np_compat)
+    k = params.shape[0]
     momentum = solver == "nesterov"
-    x = params.copy()
+    x = xp.asarray(params, copy=True)
     step = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (k,)).copy()
     # The point the gradient is taken at (x itself for plain steps), the smooth
     # part and gradient there, and the objective at x.
     smooth_y, gradient_y = objective.loss_gradient(x)
-    y = x.copy() if momentum else x
+    y = xp.asarray(x, copy=True) if momentum else x
     value_x = smooth_y + objective.nonsmooth(x)
     t = np.ones(k)
     curves = [[] for _ in range(k)]
@@ -153,17 +162,24 @@ def gradient_descent(
             break
         # All models running: work on the arrays themselves, no copies.
         everyone = active.size == k
-        pick = slice(None) if everyone else active
-        x_a, y_a, gradient = x[pick], y[pick], gradient_y[pick]
+        x_a, y_a, gradient = (
+            (x, y, gradient_y)
+            if everyone
+            else (_take(xp, a, active) for a in (x, y, gradient_y))
+        )
         steps = step[active]
         # A step too large for the data may overflow here: the divergence
         # checks below report it, as a ValueError naming the learning rate.
         with np.errstate(over="ignore", invalid="ignore"):
-            x_new = objective.prox(y_a - _scale(steps, gradient) * gradient, steps)
+            x_new = objective.prox(
+                y_a - per_model(xp, steps, gradient) * gradient, steps
+            )
         if objective.has_l1:
-            gradient_max[active] = _max_abs((y_a - x_new) / _scale(steps, x_new))
+            gradient_max[active] = _max_abs(
+                xp, (y_a - x_new) / per_model(xp, steps, x_new)
+            )
         else:
-            gradient_max[active] = _max_abs(gradient)
+            gradient_max[active] = _max_abs(xp, gradient)
 
         keep = np.ones(active.size, dtype=bool)
         for j, model in enumerate(active):
@@ -190,8 +206,11 @@ def gradient_descent(
         if not keep.all():
             everyone = False
             active = active[keep]
-            x_a, y_a, x_new = x_a[keep], y_a[keep], x_new[keep]
-            gradient, steps = gradient[keep], steps[keep]
+            kept = np.flatnonzero(keep)
+            x_a, y_a, x_new, gradient = (
+                _take(xp, a, kept) for a in (x_a, y_a, x_new, gradient)
+            )
+            steps = steps[keep]
         sub = objective if everyone else objective.select(active)
         step_to = _Step(sub, x_a, y_a, gradient, t[active] if momentum else None)
         evaluated = step_to.evaluate(x_new, steps)
@@ -203,10 +222,10 @@ def gradient_descent(
             # Restart the momentum where the objective rose.
             restart = value_new > value_x[active]
             t[active] = np.where(restart, 1.0, step_to.t_next)
-            at_x = restart.reshape(-1, 1, 1)
-            y_new = np.where(at_x, x_new, evaluated.y)
+            at_x = _on_models(xp, restart, x_new)
+            y_new = xp.where(at_x, x_new, evaluated.y)
             smooth_y_new = np.where(restart, evaluated.smooth_x, evaluated.smooth_y)
-            gradient_new = np.where(at_x, evaluated.gradient_x, evaluated.gradient_y)
+            gradient_new = xp.where(at_x, evaluated.gradient_x, evaluated.gradient_y)
         else:
             y_new, smooth_y_new = x_new, evaluated.smooth_x
             gradient_new = evaluated.gradient_x
@@ -214,7 +233,10 @@ def gradient_descent(
             x, y, gradient_y, smooth_y = x_new, y_new, gradient_new, smooth_y_new
             value_x = value_new
         else:
-            x[active], y[active], gradient_y[active] = x_new, y_new, gradient_new
+            x, y, gradient_y = (
+                _put(xp, a, active, new)
+                for a, new in ((x, x_new), (y, y_new), (gradient_y, gradient_new))
+            )
             smooth_y[active], value_x[active] = smooth_y_new, value_new
         if callback is not None:
             last = np.array([curve[-1] if curve else np.nan for curve in curves])
@@ -222,7 +244,8 @@ def gradient_descent(
                 stopped = True
                 break
 
-    for model in np.flatnonzero(~np.isfinite(x).all(axis=(1, 2))):
+    finite = model_sums(xp, xp.astype(~xp.isfinite(x), x.dtype)) == 0
+    for model in np.flatnonzero(~finite):
         diverged[model] = diverged[model] or _divergence_message(
             step[model], max_iter, "the parameters overflowed"
         )
@@ -250,14 +273,34 @@ def auto_step(objective):
     return np.where(lipschitz > 0, 1 / np.where(lipschitz > 0, lipschitz, 1), 1.0)
 
 
-def _max_abs(array):
-    """Largest absolute entry per model of a (k, ...) array."""
-    return np.max(np.abs(array).reshape(len(array), -1), axis=1)
+def _max_abs(xp, array):
+    """Largest absolute entry per model of a (k, ...) array, on the host."""
+    flat = xp.reshape(xp.abs(array), (array.shape[0], -1))
+    return to_host(xp, xp.max(flat, axis=1))
 
 
-def _scale(steps, like):
-    """Per-model steps shaped and typed to scale a (k, ...) array ``like``."""
-    return steps.astype(like.dtype).reshape((-1,) + (1,) * (like.ndim - 1))
+def _on_models(xp, mask, like):
+    """A host per-model boolean ``mask`` shaped to select in the (k, ...) ``like``."""
+    mask = np.reshape(mask, (-1,) + (1,) * (like.ndim - 1))
+    return mask if is_numpy(xp) else xp.asarray(mask, device=like.device)
+
+
+def _take(xp, array, models):
+    """The rows of ``array`` at the host indices ``models``."""
+    if is_numpy(xp):
+        return array[models]
+    return xp.take(array, xp.asarray(models, device=array.device), axis=0)
+
+
+def _put(xp, array, models, values):
+    """``array`` with its rows at ``models`` replaced by ``values``."""
+    if is_numpy(xp):
+        array[models] = values
+        return array
+    rows = [array[j : j + 1, ...] for j in range(array.shape[0])]
+    for row, model in enumerate(models):
+        rows[model] = values[row : row + 1, ...]
+    return xp.concat(rows)
 
 
 @dataclass
@@ -288,18 +331,26 @@ class _Step:
         if self.momentum:
             self.t_next = (1 + np.sqrt(1 + 4 * t**2)) / 2
             self.beta = (t - 1) / self.t_next
-            n = len(x)
+            n = x.shape[0]
             self.both = objective.select(np.concatenate([np.arange(n)] * 2))
+        self.xp = getattr(objective, "xp", np_compat)
 
     def evaluate(self, x_new, steps):
         if not self.momentum:
             smooth, gradient = self.objective.loss_gradient(x_new)
             return _Evaluated(x_new, steps, smooth, gradient)
-        y_new = x_new + _scale(self.beta, x_new) * (x_new - self.x)
-        smooth, gradient = self.both.loss_gradient(np.concatenate([x_new, y_new]))
-        n = len(x_new)
+        xp = self.xp
+        y_new = x_new + per_model(xp, self.beta, x_new) * (x_new - self.x)
+        smooth, gradient = self.both.loss_gradient(xp.concat([x_new, y_new]))
+        n = x_new.shape[0]
         return _Evaluated(
-            x_new, steps, smooth[:n], gradient[:n], y_new, smooth[n:], gradient[n:]
+            x_new,
+            steps,
+            smooth[:n],
+            gradient[:n, ...],
+            y_new,
+            smooth[n:],
+            gradient[n:, ...],
         )
 
     def backtrack(self, evaluated, smooth_y, steps):
@@ -308,21 +359,21 @@ class _Step:
         The test is the sufficient-decrease condition of proximal gradient
         methods: ``f(x_new) <= f(y) + <g, x_new - y> + ||x_new - y||^2 / (2 step)``.
         """
-        objective, y, gradient = self.objective, self.y, self.gradient
+        objective, y, gradient, xp = self.objective, self.y, self.gradient, self.xp
         for _ in range(MAX_BACKTRACKS):
             change = evaluated.x - y
             model = (
                 smooth_y
-                + np.sum(gradient * change, axis=(1, 2), dtype=np.float64)
-                + np.sum(change * change, axis=(1, 2), dtype=np.float64) / (2 * steps)
+                + model_sums(xp, gradient * change)
+                + model_sums(xp, change * change) / (2 * steps)
             )
             # Rounding in f is about eps * |f|: do not reject steps for less.
-            slack = 8 * np.finfo(change.dtype).eps * np.abs(smooth_y)
+            slack = 8 * xp.finfo(change.dtype).eps * np.abs(smooth_y)
             bad = evaluated.smooth_x > model + slack
             if not bad.any():
                 break
             steps = np.where(bad, steps * SHRINK, steps)
-            x_new = objective.prox(y - _scale(steps, gradient) * gradient, steps)
+            x_new = objective.prox(y - per_model(xp, steps, gradient) * gradient, steps)
             evaluated = self.evaluate(x_new, steps)
         return evaluated
 

@@ -6,6 +6,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._array_api import (
+    _matching_numpy_dtype,
+    check_same_namespace,
+    get_namespace_and_device,
+    indexing_dtype,
+)
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -23,6 +29,7 @@ from sklearn.utils.validation import (
 from ._callbacks import CallbackSupportMixin, FitHooks
 from ._descent import SOLVERS, auto_step, gradient_descent
 from ._loss import LinearObjective, loss_for_classes
+from ._namespace import as_numpy, is_numpy, namespace_of, sum_dtype
 from ._rows import DatasetRows, as_rows
 
 _ACCEPT_SPARSE = ["csr", "csc"]
@@ -35,10 +42,12 @@ class LinearClassifierMixin(ClassifierMixin):
     Sigmoid output for two classes, softmax for more, as the losses define.
     """
 
-    def _loss_and_raw(self, X):
+    def _loss_and_raw(self, X, method):
         """The fitted loss object and the raw predictions, shape (n, n_outputs).
 
-        An ``h5py.Dataset`` is read in chunks, never whole.
+        An ``h5py.Dataset`` is read in chunks, never whole. An array-API array
+        (with ``array_api_dispatch``) is computed in its namespace, on its device,
+        which must be those of the fit.
         """
         check_is_fitted(self)
         X = as_rows(X)
@@ -47,12 +56,23 @@ class LinearClassifierMixin(ClassifierMixin):
             raw = np.empty((X.shape[0], len(self.coef_)), X.dtype)
             for start, rows in X.chunks():
                 raw[start : start + len(rows)] = rows @ self.coef_.T + self.intercept_
-        else:
-            X = validate_data(
-                self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False
-            )
-            raw = X @ self.coef_.T + self.intercept_
-        return loss_for_classes(len(self.classes_)), np.asarray(raw)
+            return loss_for_classes(len(self.classes_)), raw
+        check_same_namespace(X, self, attribute="coef_", method=method)
+        xp, _, _ = get_namespace_and_device(X)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=_ACCEPT_SPARSE,
+            dtype=[xp.float64, xp.float32],
+            reset=False,
+        )
+        coef, intercept = self.coef_, self.intercept_
+        if not is_numpy(xp) and coef.dtype != X.dtype:
+            coef, intercept = xp.astype(coef, X.dtype), xp.astype(intercept, X.dtype)
+        raw = X @ coef.T + intercept
+        return loss_for_classes(len(self.classes_), xp), (
+            np.asarray(raw) if is_numpy(xp) else raw
+        )
 
     def decision_function(self, X):
         """Raw predictions ``X @ coef_.T + intercept_``.
@@ -66,7 +86,7 @@ class LinearClassifierMixin(ClassifierMixin):
         ndarray of shape (n_samples,) or (n_samples, n_classes)
             For two classes, positive values predict ``classes_[1]``.
         """
-        raw = self._loss_and_raw(X)[1]
+        raw = self._loss_and_raw(X, "decision_function")[1]
         return raw[:, 0] if raw.shape[1] == 1 else raw
 
     def predict(self, X):
@@ -80,9 +100,19 @@ class LinearClassifierMixin(ClassifierMixin):
         -------
         ndarray of shape (n_samples,)
         """
-        raw = self._loss_and_raw(X)[1]
-        index = (raw[:, 0] > 0).astype(np.intp) if raw.shape[1] == 1 else raw.argmax(1)
-        return self.classes_[index]
+        loss, raw = self._loss_and_raw(X, "predict")
+        xp = loss.xp
+        index = (
+            xp.astype(raw[:, 0] > 0, indexing_dtype(xp))
+            if raw.shape[1] == 1
+            else xp.argmax(raw, axis=1)
+        )
+        if is_numpy(xp):
+            return self.classes_[index]
+        if self.classes_.dtype.kind in "biuf":  # numbers: taken on X's device
+            classes = xp.asarray(self.classes_, device=raw.device)
+            return xp.take(classes, index, axis=0)
+        return self.classes_[as_numpy(index)]
 
     def predict_proba(self, X):
         """Class probabilities: sigmoid for two classes, softmax for more.
@@ -96,7 +126,7 @@ class LinearClassifierMixin(ClassifierMixin):
         ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
-        loss, raw = self._loss_and_raw(X)
+        loss, raw = self._loss_and_raw(X, "predict_proba")
         return loss.predict_proba(raw)
 
     def predict_log_proba(self, X):
@@ -110,7 +140,7 @@ class LinearClassifierMixin(ClassifierMixin):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        loss, raw = self._loss_and_raw(X)
+        loss, raw = self._loss_and_raw(X, "predict_log_proba")
         return loss.predict_log_proba(raw)
 
     def __sklearn_tags__(self):
@@ -315,7 +345,7 @@ class GradientDescentLogisticRegression(
         loss = problem.loss
         objective = problem.objective(self.C, self.l1_ratio)
         params = self._starting_params(
-            loss.n_outputs, X.shape[1], X.dtype, classes, coef_init, intercept_init
+            objective, loss.n_outputs, X.dtype, classes, coef_init, intercept_init
         )
         learning_rate = (
             float(auto_step(objective))
@@ -330,12 +360,14 @@ class GradientDescentLogisticRegression(
 
         def report_iteration(iteration, values, params):
             return hooks.iteration(
-                iteration, values[0], lambda curve: fitted_attributes(params[0], curve)
+                iteration,
+                values[0],
+                lambda curve: fitted_attributes(params[0, ...], curve),
             )
 
         result = gradient_descent(
             objective,
-            params[np.newaxis],
+            objective.xp.reshape(params, (1, *params.shape)),
             learning_rate=learning_rate,
             max_iter=self.max_iter,
             tol=self.tol,
@@ -349,12 +381,17 @@ class GradientDescentLogisticRegression(
         if self.tol > 0 and not (result.converged[0] or result.stopped):
             self._warn_not_converged(result.gradient_max[0])
         attributes = fitted_attributes(
-            result.params[0], result.loss_curves[0], float(result.learning_rate[0])
+            result.params[0, ...], result.loss_curves[0], float(result.learning_rate[0])
         )
         for name, value in attributes.items():
             setattr(self, name, value)
         hooks.end()
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = True
+        return tags
 
     def _warn_not_converged(self, gradient_max):
         fixes = "Scale the features (StandardScaler, or PixelScaler for pixel values)"
@@ -370,10 +407,15 @@ class GradientDescentLogisticRegression(
         )
 
     def _starting_params(
-        self, n_outputs, n_features, dtype, classes, coef_init, intercept_init
+        self, objective, n_outputs, dtype, classes, coef_init, intercept_init
     ):
-        """Packed starting parameters: given, warm-started, or zeros."""
-        params = np.zeros((n_outputs, n_features + int(self.fit_intercept)), dtype)
+        """Packed starting parameters, in the objective's namespace and device.
+
+        Given, warm-started, or zeros.
+        """
+        xp, device = objective.xp, objective.device
+        n_features = objective.X.shape[1]
+        params = xp.zeros((n_outputs, objective.n_params), dtype=dtype, device=device)
         warm = self.warm_start and hasattr(self, "coef_")
         if warm and coef_init is None and intercept_init is None:
             if self.coef_.shape != (n_outputs, n_features) or not np.array_equal(
@@ -387,8 +429,10 @@ class GradientDescentLogisticRegression(
                 )
             coef_init, intercept_init = self.coef_, self.intercept_
         if coef_init is not None:
-            params[:, :n_features] = _check_init(
-                "coef_init", coef_init, (n_outputs, n_features)
+            params[:, :n_features] = xp.asarray(
+                _check_init("coef_init", coef_init, (n_outputs, n_features)),
+                dtype=dtype,
+                device=device,
             )
         if intercept_init is not None:
             if not self.fit_intercept:
@@ -396,8 +440,10 @@ class GradientDescentLogisticRegression(
                     "intercept_init was given but fit_intercept=False; drop "
                     "intercept_init or set fit_intercept=True."
                 )
-            params[:, n_features] = _check_init(
-                "intercept_init", intercept_init, (n_outputs,)
+            params[:, n_features] = xp.asarray(
+                _check_init("intercept_init", intercept_init, (n_outputs,)),
+                dtype=dtype,
+                device=device,
             )
         return params
 
@@ -417,6 +463,10 @@ class TrainingProblem:
 
     def __init__(self, estimator, X, y, sample_weight):
         X = as_rows(X)
+        # Labels and weights are prepared on the host; the objective moves them
+        # to X's device.
+        y, sample_weight = as_numpy(y), as_numpy(sample_weight)
+        xp = None  # NumPy, unless X is an array of another namespace
         if isinstance(X, DatasetRows):
             # Streamed: checked chunk by chunk as it is read, never loaded.
             _check_feature_names(estimator, X, reset=True)
@@ -424,25 +474,31 @@ class TrainingProblem:
             y = column_or_1d(y, warn=True)
             check_consistent_length(np.empty((X.shape[0], 0)), y)
         else:
+            xp, _, _ = get_namespace_and_device(X)
             X, y = validate_data(
-                estimator, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES
+                estimator,
+                X,
+                y,
+                accept_sparse=_ACCEPT_SPARSE,
+                dtype=[xp.float64, xp.float32],
             )
         check_classification_targets(y)
+        dtype = X.dtype if isinstance(X, DatasetRows) else _matching_numpy_dtype(X)
         self.X, self.y = X, y
         self.classes, self.y_index = np.unique(y, return_inverse=True)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight,
-                np.empty((X.shape[0], 0), X.dtype),
-                dtype=X.dtype,
+                np.empty((X.shape[0], 0), dtype),
+                dtype=dtype,
                 ensure_non_negative=True,
             )
         self.sample_weight = sample_weight
         self.weight = _class_weighted(
-            estimator, self.classes, y, self.y_index, sample_weight, X.dtype
+            estimator, self.classes, y, self.y_index, sample_weight, dtype
         )
-        self.loss = loss_for_classes(len(self.classes))
-        self.target = self.loss.encode_target(self.y_index, X.dtype)
+        self.loss = loss_for_classes(len(self.classes), xp)
+        self.target = self.loss.encode_target(self.y_index, dtype)
         self.fit_intercept = estimator.fit_intercept
 
     def objective(self, C, l1_ratio, rows=None):
@@ -457,15 +513,21 @@ class TrainingProblem:
 
 
 def _fitted_attributes(params, n_features, fit_intercept, classes, loss_curve, step):
-    """The fitted attributes of a model with packed ``params`` (n_outputs, p)."""
+    """The fitted attributes of a model with packed ``params`` (n_outputs, p).
+
+    In the namespace and on the device of ``params``, but ``classes_`` (NumPy).
+    """
+    xp, device = namespace_of(params)
     return {
         "classes_": classes,
-        "coef_": params[:, :n_features].copy(),
-        "intercept_": params[:, n_features].copy()
+        "coef_": xp.asarray(params[:, :n_features], copy=True),
+        "intercept_": xp.asarray(params[:, n_features], copy=True)
         if fit_intercept
-        else np.zeros(len(params), dtype=params.dtype),
+        else xp.zeros(params.shape[0], dtype=params.dtype, device=device),
         "n_iter_": len(loss_curve),
-        "loss_curve_": loss_curve,
+        "loss_curve_": xp.asarray(
+            loss_curve, dtype=sum_dtype(xp, device), device=device
+        ),
         "learning_rate_": step,
     }
 
@@ -568,7 +630,7 @@ def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
 
 def _check_init(name, value, shape):
     """Check a starting value's shape; a vector is accepted for one output."""
-    value = np.asarray(value, dtype=np.float64)
+    value = np.asarray(as_numpy(value), dtype=np.float64)
     if value.shape != shape and value.size == np.prod(shape) and shape[0] == 1:
         value = value.reshape(shape)
     if value.shape != shape:

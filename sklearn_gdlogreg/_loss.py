@@ -18,8 +18,18 @@ import copy
 
 import numpy as np
 from scipy import sparse
-from scipy.special import expit
+from sklearn.externals.array_api_compat import numpy as np_compat
+from sklearn.utils._array_api import _expit
 
+from ._namespace import (
+    is_numpy,
+    model_sums,
+    namespace_of,
+    on_device,
+    per_model,
+    sum_dtype,
+    to_host,
+)
 from ._rows import DatasetRows, row_chunks
 
 
@@ -29,72 +39,107 @@ class BinaryLogLoss:
     ``loss(y, raw) = log(1 + exp(raw)) - y * raw`` with ``y`` in {0, 1}, which is
     ``-(y log(a) + (1 - y) log(1 - a))`` with ``a = sigmoid(raw)``, computed
     without overflow for any finite ``raw``.
+
+    Parameters
+    ----------
+    xp : namespace, default=None
+        The array namespace of the raw predictions; default NumPy.
     """
 
     n_outputs = 1
 
+    def __init__(self, xp=None):
+        self.xp = np_compat if xp is None else xp
+
     def encode_target(self, y_index, dtype):
-        """The target as the loss uses it: 0/1 floats of shape (1, 1, n)."""
+        """The target as the loss uses it: 0/1 floats of shape (1, 1, n), NumPy."""
         return np.asarray(y_index, dtype=dtype).reshape(1, 1, -1)
 
     def loss(self, raw, target):
         """Per-sample loss (k, n) for raw of shape (k, 1, n)."""
-        return (np.logaddexp(0, raw) - target * raw)[:, 0]
+        return (_softplus(self.xp, raw) - target * raw)[:, 0, :]
 
     def loss_gradient(self, raw, target):
         """Per-sample loss (k, n) and its gradient wrt ``raw`` (k, 1, n)."""
-        return self.loss(raw, target), expit(raw) - target
+        return self.loss(raw, target), _expit(raw, xp=self.xp) - target
 
     def predict_proba(self, raw):
         """Probabilities of the two classes from raw of shape (n, 1): (n, 2)."""
-        proba = expit(raw)
-        return np.hstack([1 - proba, proba])
+        proba = _expit(raw, xp=self.xp)
+        return self.xp.concat([1 - proba, proba], axis=1)
 
     def predict_log_proba(self, raw):
         """Logarithm of :meth:`predict_proba`, computed without taking log(0)."""
-        return -np.logaddexp(0, np.hstack([raw, -raw]))
+        return -_softplus(self.xp, self.xp.concat([raw, -raw], axis=1))
 
     def curvature_bound(self):
         """Upper bound of the second derivative of the loss wrt ``raw``."""
         return 0.25
 
 
+def _softplus(xp, raw):
+    """``log(1 + exp(raw))`` without overflow: NumPy's ``logaddexp(0, raw)``."""
+    if is_numpy(xp):
+        return np.logaddexp(0, raw)
+    return xp.clip(raw, min=0) + xp.log1p(xp.exp(-xp.abs(raw)))
+
+
 class MultinomialLogLoss:
     """Softmax output with the multinomial log-loss (categorical cross-entropy).
 
     ``loss(y, raw) = logsumexp(raw) - raw[y]``, computed with log-sum-exp.
+
+    Parameters
+    ----------
+    n_classes : int
+    xp : namespace, default=None
+        The array namespace of the raw predictions; default NumPy.
     """
 
-    def __init__(self, n_classes):
+    def __init__(self, n_classes, xp=None):
         self.n_outputs = n_classes
+        self.xp = np_compat if xp is None else xp
 
     def encode_target(self, y_index, dtype):
-        """The target as the loss uses it: class indices of shape (n,)."""
+        """The target as the loss uses it: class indices of shape (n,), NumPy."""
         return np.asarray(y_index, dtype=np.intp)
+
+    def _picked(self, shifted, target):
+        """``shifted[:, target_i, i]`` for each sample i: shape (k, n)."""
+        if is_numpy(self.xp):
+            return shifted[:, target, np.arange(shifted.shape[-1])]
+        return self.xp.sum(shifted * self._one_hot(target, shifted.dtype), axis=1)
+
+    def _one_hot(self, target, dtype):
+        xp = self.xp
+        classes = xp.arange(self.n_outputs, device=target.device)
+        return xp.astype(target == xp.reshape(classes, (-1, 1)), dtype)
 
     def loss(self, raw, target):
         """Per-sample loss (k, n) for raw of shape (k, n_classes, n)."""
-        shifted, _, sum_exp = _shifted_exp(raw, axis=1)
-        return np.log(sum_exp[:, 0]) - shifted[:, target, np.arange(raw.shape[-1])]
+        shifted, _, sum_exp = _shifted_exp(self.xp, raw, axis=1)
+        return self.xp.log(sum_exp[:, 0, :]) - self._picked(shifted, target)
 
     def loss_gradient(self, raw, target):
         """Per-sample loss (k, n) and its gradient wrt ``raw`` (k, n_classes, n)."""
-        samples = np.arange(raw.shape[-1])
-        shifted, exp_shifted, sum_exp = _shifted_exp(raw, axis=1)
-        loss = np.log(sum_exp[:, 0]) - shifted[:, target, samples]
+        shifted, exp_shifted, sum_exp = _shifted_exp(self.xp, raw, axis=1)
+        loss = self.xp.log(sum_exp[:, 0, :]) - self._picked(shifted, target)
         gradient = exp_shifted / sum_exp
-        gradient[:, target, samples] -= 1
+        if is_numpy(self.xp):
+            gradient[:, target, np.arange(raw.shape[-1])] -= 1
+        else:
+            gradient = gradient - self._one_hot(target, gradient.dtype)
         return loss, gradient
 
     def predict_proba(self, raw):
         """Class probabilities (softmax) from raw of shape (n, n_classes)."""
-        _, exp_shifted, sum_exp = _shifted_exp(raw, axis=-1)
+        _, exp_shifted, sum_exp = _shifted_exp(self.xp, raw, axis=-1)
         return exp_shifted / sum_exp
 
     def predict_log_proba(self, raw):
         """Logarithm of the class probabilities, by log-sum-exp."""
-        shifted, _, sum_exp = _shifted_exp(raw, axis=-1)
-        return shifted - np.log(sum_exp)
+        shifted, _, sum_exp = _shifted_exp(self.xp, raw, axis=-1)
+        return shifted - self.xp.log(sum_exp)
 
     def curvature_bound(self):
         """Upper bound of the Hessian's eigenvalues wrt one sample's ``raw``.
@@ -105,7 +150,7 @@ class MultinomialLogLoss:
         return 0.5
 
 
-def _shifted_exp(raw, axis):
+def _shifted_exp(xp, raw, axis):
     """Log-sum-exp's pieces: ``raw - max``, its exp, and the sum of that.
 
     Along the classes' ``axis``. Working from ``raw - max`` keeps every exponent
@@ -113,16 +158,19 @@ def _shifted_exp(raw, axis):
     then sum to 1 to rounding, and ``log(sum) - shifted[y]`` loses no digits to
     cancellation of large margins.
     """
-    shifted = raw - raw.max(axis=axis, keepdims=True)
-    exp_shifted = np.exp(shifted)
-    return shifted, exp_shifted, exp_shifted.sum(axis=axis, keepdims=True)
+    shifted = raw - xp.max(raw, axis=axis, keepdims=True)
+    exp_shifted = xp.exp(shifted)
+    return shifted, exp_shifted, xp.sum(exp_shifted, axis=axis, keepdims=True)
 
 
-def loss_for_classes(n_classes):
-    """Return the loss for ``n_classes``: binary for two, multinomial for more."""
+def loss_for_classes(n_classes, xp=None):
+    """Return the loss for ``n_classes``: binary for two, multinomial for more.
+
+    ``xp`` is the array namespace of the raw predictions (default NumPy).
+    """
     if n_classes == 2:
-        return BinaryLogLoss()
-    return MultinomialLogLoss(n_classes)
+        return BinaryLogLoss(xp)
+    return MultinomialLogLoss(n_classes, xp)
 
 
 class LinearObjective:
@@ -151,14 +199,17 @@ class LinearObjective:
     ----------
     loss : BinaryLogLoss or MultinomialLogLoss
         The loss on raw predictions.
-    X : {ndarray, sparse matrix, DatasetRows} of shape (n_samples, n_features)
+    X : {ndarray, sparse matrix, DatasetRows, array-API array} of shape \
+(n_samples, n_features)
         Training data, float32 or float64; the computation keeps its dtype.
         A :class:`~sklearn_gdlogreg._rows.DatasetRows` is streamed from its file
-        through the fused pass.
+        through the fused pass. An array of another array-API namespace (with
+        ``array_api_dispatch``) is computed in that namespace, on its device.
     target : ndarray
-        Target encoded by ``loss.encode_target``.
+        Target encoded by ``loss.encode_target`` (NumPy; moved to X's device).
     sample_weight : ndarray of shape (n_samples,) or None
-        Non-negative weights with a positive sum; None means all ones.
+        Non-negative weights with a positive sum; None means all ones. NumPy,
+        or X's namespace.
     C : float or ndarray of shape (k,)
         Inverse of the penalty's strength, per model; ``np.inf``: no penalty.
     fit_intercept : bool
@@ -169,6 +220,10 @@ class LinearObjective:
         How :meth:`loss_gradient` reads ``X``: "fused" (one pass, dense data
         only), "numpy" (two BLAS passes), or "auto": fused for C-ordered dense
         data of at least 1 MB and for streamed data, else numpy.
+    weight_sum : float, default=None
+        The ``S`` the weights are divided by; default their sum (``n_samples``
+        without weights). A part of the rows given the whole data's ``S``
+        computes that part's share of the mean loss.
     """
 
     def __init__(
@@ -181,17 +236,25 @@ class LinearObjective:
         fit_intercept,
         l1_ratio=0.0,
         kernel="auto",
+        weight_sum=None,
     ):
+        self.xp, self.device = xp, device = namespace_of(X)
         self.loss = loss
         self.X = X
-        self.target = target
+        self.target = on_device(xp, target, device)
         self.fit_intercept = fit_intercept
+        sample_weight = on_device(xp, sample_weight, device)
         self.sample_weight = sample_weight
         n_samples = X.shape[0]
-        weight_sum = n_samples if sample_weight is None else float(sample_weight.sum())
+        if weight_sum is None:
+            weight_sum = (
+                n_samples if sample_weight is None else float(xp.sum(sample_weight))
+            )
         # Each sample's share of the mean; it scales (..., n) arrays.
         if sample_weight is None:
-            self.normalized_weight = np.asarray(1 / n_samples, dtype=X.dtype)
+            self.normalized_weight = xp.asarray(
+                1 / weight_sum, dtype=X.dtype, device=device
+            )
         else:
             self.normalized_weight = sample_weight / weight_sum
         C, l1_ratio = np.broadcast_arrays(
@@ -232,27 +295,26 @@ class LinearObjective:
             selected._set_flags()
         return selected
 
-    def _per_model(self, strength):
-        """A strength shaped to scale (k, n_outputs, n_params) arrays."""
-        return np.reshape(strength, (-1, 1, 1)) if np.ndim(strength) else strength
-
     def forward(self, params):
         """Raw predictions ``coef @ X.T + intercept``, shape (k, n_outputs, n)."""
+        xp = self.xp
         k, n_outputs, _ = params.shape
         n_features = self.X.shape[1]
-        coef = params[..., :n_features].reshape(k * n_outputs, n_features)
-        raw = np.asarray(coef @ self.X.T)
+        coef = xp.reshape(params[..., :n_features], (k * n_outputs, n_features))
+        raw = coef @ self.X.T
+        if is_numpy(xp):
+            raw = np.asarray(raw)  # from a sparse product too
         if self.fit_intercept:
-            raw += params[..., n_features].reshape(-1, 1)
-        return raw.reshape(k, n_outputs, -1)
+            raw += xp.reshape(params[..., n_features], (-1, 1))
+        return xp.reshape(raw, (k, n_outputs, -1))
 
     def smooth(self, raw, params):
         """The smooth part of J per model, and its gradient wrt ``raw``.
 
         Returns
         -------
-        values : ndarray of shape (k,), float64
-        grad_raw : ndarray of shape (k, n_outputs, n)
+        values : ndarray of shape (k,), float64, on the host
+        grad_raw : array of shape (k, n_outputs, n)
             Weighted by each sample's share, ready for :meth:`backward`.
         """
         loss, grad_raw = self.loss.loss_gradient(raw, self.target)
@@ -264,7 +326,7 @@ class LinearObjective:
         return self._values(self.loss.loss(raw, self.target), params)
 
     def _values(self, loss, params):
-        values = np.sum(loss * self.normalized_weight, axis=1, dtype=np.float64)
+        values = model_sums(self.xp, loss * self.normalized_weight)
         return values + self._l2_value(params)
 
     def _l2_value(self, params):
@@ -272,38 +334,38 @@ class LinearObjective:
         if not self.has_l2:
             return 0.0
         coef = params[..., : self.X.shape[1]]
-        squares = np.sum(coef * coef, axis=(1, 2), dtype=np.float64)
-        return 0.5 * self.l2_reg_strength * squares
+        return 0.5 * self.l2_reg_strength * model_sums(self.xp, coef * coef)
 
     def _add_l2_gradient(self, gradient, params):
         """Add the L2 part's gradient to ``gradient`` in place."""
         if self.has_l2:
             n_features = self.X.shape[1]
             coef = params[..., :n_features]
-            gradient[..., :n_features] += self._per_model(self.l2_reg_strength) * coef
+            strength = per_model(self.xp, self.l2_reg_strength, coef)
+            gradient[..., :n_features] += strength * coef
         return gradient
 
     def backward(self, grad_raw, params):
         """Gradient of the smooth part wrt the parameters, shaped as ``params``."""
+        xp = self.xp
         k, n_outputs, n_samples = grad_raw.shape
         n_features = self.X.shape[1]
-        flat = grad_raw.reshape(k * n_outputs, n_samples)
-        gradient = np.empty_like(params)
-        gradient[..., :n_features] = np.asarray(flat @ self.X).reshape(
-            k, n_outputs, n_features
-        )
+        flat = xp.reshape(grad_raw, (k * n_outputs, n_samples))
+        product = flat @ self.X
+        if is_numpy(xp):
+            product = np.asarray(product)  # from a sparse product too
+        gradient = xp.empty_like(params)
+        gradient[..., :n_features] = xp.reshape(product, (k, n_outputs, n_features))
         if self.fit_intercept:
-            gradient[..., n_features] = grad_raw.sum(axis=2)
+            gradient[..., n_features] = xp.sum(grad_raw, axis=2)
         return self._add_l2_gradient(gradient, params)
 
     def nonsmooth(self, params):
-        """The L1 part of J per model, shape (k,)."""
+        """The L1 part of J per model, shape (k,), on the host."""
         if not self.has_l1:
-            return np.zeros(len(params))
+            return np.zeros(params.shape[0])
         coef = params[..., : self.X.shape[1]]
-        return self.l1_reg_strength * np.sum(
-            np.abs(coef), axis=(1, 2), dtype=np.float64
-        )
+        return self.l1_reg_strength * model_sums(self.xp, self.xp.abs(coef))
 
     def prox(self, params, step):
         """Proximal step of the L1 part, in place: soft-thresholding.
@@ -317,9 +379,12 @@ class LinearObjective:
         step : ndarray of shape (k,)
         """
         if self.has_l1:
-            coef = params[..., : self.X.shape[1]]
-            threshold = self._per_model(np.asarray(step) * self.l1_reg_strength)
-            np.copyto(coef, np.sign(coef) * np.maximum(np.abs(coef) - threshold, 0))
+            xp = self.xp
+            n_features = self.X.shape[1]
+            coef = params[..., :n_features]
+            threshold = per_model(xp, np.asarray(step) * self.l1_reg_strength, coef)
+            shrunk = xp.clip(xp.abs(coef) - threshold, min=0)
+            params[..., :n_features] = xp.sign(coef) * shrunk
         return params
 
     def loss_gradient(self, params):
@@ -327,8 +392,8 @@ class LinearObjective:
 
         Returns
         -------
-        values : ndarray of shape (k,), float64
-        gradient : ndarray shaped as ``params``
+        values : ndarray of shape (k,), float64, on the host
+        gradient : array shaped as ``params``, in X's namespace
         """
         if self.fused:
             return self._fused_loss_gradient(params)
@@ -394,7 +459,7 @@ class LinearObjective:
             Per model where the strengths are per model.
         """
         sq_norm = squared_spectral_norm(
-            self.X, self.normalized_weight.reshape(-1), self.fit_intercept
+            self.X, self.xp.reshape(self.normalized_weight, (-1,)), self.fit_intercept
         )
         return self.loss.curvature_bound() * sq_norm + self.l2_reg_strength
 
@@ -414,13 +479,15 @@ def squared_spectral_norm(X, weight, fit_intercept):
     most 256 entries; otherwise by power iteration from a fixed start, 50 steps at
     most, which is exact in practice and within a factor below 2 of the exact value
     in all but contrived cases (the step 1 / L still decreases the objective while
-    L is over half the true constant).
+    L is over half the true constant). Computed in X's namespace, on its device.
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-    weight : ndarray of shape (n_samples,) or shape ()
-        Non-negative weight of each sample (a scalar: the same for all).
+    X : {ndarray, sparse matrix, DatasetRows, array-API array} of shape \
+(n_samples, n_features)
+    weight : array of shape (n_samples,) or shape ()
+        Non-negative weight of each sample (a scalar: the same for all), in
+        X's namespace.
     fit_intercept : bool
         Whether to append a column of ones to ``X``.
 
@@ -428,82 +495,88 @@ def squared_spectral_norm(X, weight, fit_intercept):
     -------
     float
     """
+    xp, device = namespace_of(X)
     n_samples, n_features = X.shape
-    weight = np.broadcast_to(np.asarray(weight, dtype=np.float64), (n_samples,))
+    dtype = sum_dtype(xp, device)
+    weight = xp.broadcast_to(xp.astype(weight, dtype), (n_samples,))
     n_params = n_features + int(fit_intercept)
     if isinstance(X, DatasetRows) and n_params > _EXACT_GRAM_MAX_SIDE:
-        return _power_iteration(X, weight, fit_intercept)
+        return _power_iteration(xp, X, weight, fit_intercept)
     if min(n_samples, n_params) <= _EXACT_GRAM_MAX_SIDE:
         gram = (
-            _feature_gram(X, weight, fit_intercept)
+            _feature_gram(xp, X, weight, fit_intercept)
             if n_params <= n_samples
-            else _sample_gram(X, weight, fit_intercept)
+            else _sample_gram(xp, X, weight, fit_intercept)
         )
-        return float(np.linalg.eigvalsh(gram)[-1])
-    return _power_iteration(X, weight, fit_intercept)
+        return float(np.linalg.eigvalsh(to_host(xp, gram))[-1])
+    return _power_iteration(xp, X, weight, fit_intercept)
 
 
-def _with_ones(X, fit_intercept):
-    """``[X, 1]`` as float64 (dense or sparse), or ``X`` as float64."""
+def _with_ones(xp, X, fit_intercept, dtype):
+    """``[X, 1]`` in ``dtype`` (dense or sparse), or ``X`` in ``dtype``."""
     if sparse.issparse(X):
-        X = sparse.csr_array(X, dtype=np.float64)
+        X = sparse.csr_array(X, dtype=dtype)
         if fit_intercept:
             X = sparse.hstack([X, np.ones((X.shape[0], 1))], format="csr")
         return X
-    X = np.asarray(X, dtype=np.float64)
+    X = xp.astype(xp.asarray(X), dtype)
     if fit_intercept:
-        X = np.hstack([X, np.ones((X.shape[0], 1))])
+        ones = xp.ones((X.shape[0], 1), dtype=dtype, device=xp.asarray(X).device)
+        X = xp.concat([X, ones], axis=1)
     return X
 
 
-def _feature_gram(X, weight, fit_intercept):
+def _feature_gram(xp, X, weight, fit_intercept):
     """``X1^T diag(weight) X1``, accumulated over row chunks to bound memory."""
     n_params = X.shape[1] + int(fit_intercept)
-    gram = np.zeros((n_params, n_params))
+    gram = xp.zeros((n_params, n_params), dtype=weight.dtype, device=weight.device)
     for start, chunk in row_chunks(X, _CHUNK_ROWS):
-        rows = slice(start, start + chunk.shape[0])
-        chunk = _with_ones(chunk, fit_intercept)
+        chunk_weight = xp.reshape(weight[start : start + chunk.shape[0]], (-1, 1))
+        chunk = _with_ones(xp, chunk, fit_intercept, weight.dtype)
         weighted = (
-            chunk.multiply(weight[rows, None])
+            chunk.multiply(chunk_weight)
             if sparse.issparse(chunk)
-            else (chunk * weight[rows, None])
+            else (chunk * chunk_weight)
         )
         product = chunk.T @ weighted
         gram += product.toarray() if sparse.issparse(product) else product
     return gram
 
 
-def _sample_gram(X, weight, fit_intercept):
+def _sample_gram(xp, X, weight, fit_intercept):
     """``diag(w)^(1/2) X1 X1^T diag(w)^(1/2)``: same nonzero eigenvalues."""
     if isinstance(X, DatasetRows):
         X = np.concatenate([chunk.copy() for _, chunk in X.chunks()])
-    X1 = _with_ones(X, fit_intercept)
+    X1 = _with_ones(xp, X, fit_intercept, weight.dtype)
     gram = X1 @ X1.T
     gram = gram.toarray() if sparse.issparse(gram) else gram
-    root = np.sqrt(weight)
-    return gram * root[:, None] * root[None, :]
+    root = xp.sqrt(weight)
+    return gram * xp.reshape(root, (-1, 1)) * xp.reshape(root, (1, -1))
 
 
-def _power_iteration(X, weight, fit_intercept):
+def _power_iteration(xp, X, weight, fit_intercept):
     """Power iteration on ``X1^T diag(weight) X1`` from a fixed random start."""
     n_features = X.shape[1]
     # Products run in X's dtype so that float32 X is never copied to float64.
-    weight = weight.astype(X.dtype)
-    vector = np.random.RandomState(0).standard_normal(n_features + int(fit_intercept))
+    weight = xp.astype(weight, X.dtype)
+    start = np.random.RandomState(0).standard_normal(n_features + int(fit_intercept))
+    device = weight.device
+    vector = xp.asarray(start, dtype=sum_dtype(xp, device), device=device)
     estimate = 0.0
     for _ in range(_POWER_ITERATIONS):
-        vector /= np.linalg.norm(vector)
-        coef = vector[:n_features].astype(X.dtype)
-        new_vector = np.zeros_like(vector)
+        vector = vector / xp.linalg.vector_norm(vector)
+        coef = xp.astype(vector[:n_features], X.dtype)
+        intercept = xp.astype(vector[n_features:], X.dtype)
+        new_vector = xp.zeros_like(vector)
         for start, chunk in row_chunks(X, _CHUNK_ROWS):
             product = chunk @ coef
             if fit_intercept:
-                product = product + vector[n_features].astype(X.dtype)
+                product = product + intercept
             weighted = weight[start : start + chunk.shape[0]] * product
             new_vector[:n_features] += weighted @ chunk
             if fit_intercept:
-                new_vector[n_features] += weighted.sum(dtype=np.float64)
-        new_estimate = float(vector @ new_vector)
+                new_vector[n_features:] += xp.sum(weighted, dtype=vector.dtype)
+        new_estimate = float(xp.sum(vector * new_vector))
         vector = new_vector
         if abs(new_estimate - estimate) <= _POWER_RTOL * new_estimate:
             return new_estimate

@@ -91,5 +91,6 @@ def row_chunks(X, rows=8192):
     if isinstance(X, DatasetRows):
         yield from X.chunks()
         return
-    for start in range(0, X.shape[0], rows):
-        yield start, X[start : start + rows]
+    n_samples = X.shape[0]
+    for start in range(0, n_samples, rows):
+        yield start, X[start : min(start + rows, n_samples), :]

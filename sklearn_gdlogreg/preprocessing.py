@@ -1,10 +1,12 @@
 """Image transformers: flatten image arrays to rows, and scale pixels to [0, 1]."""
 
+import operator
 from numbers import Real
 
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
@@ -14,7 +16,11 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Stateless: :meth:`fit` learns nothing, and :meth:`transform` works without
     it. Integer pixels become float64, float32 stays float32, sparse input stays
-    sparse.
+    sparse. With ``sklearn.set_config(array_api_dispatch=True)``, a PyTorch or
+    CuPy array stays in its namespace and on its device, so the scaler can feed
+    :class:`GradientDescentLogisticRegression` on a GPU. (It does not carry the
+    ``array_api_support`` tag: being stateless, it has no fitted attribute to
+    tie it to one namespace, which scikit-learn's array-API checks ask for.)
 
     Parameters
     ----------
@@ -72,7 +78,7 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         {ndarray, sparse matrix} of shape (n_samples, n_features)
         """
         self._validate_params()
-        return self._scale(self._validate(X, reset=False), np.divide)
+        return self._scale(self._validate(X, reset=False), operator.truediv)
 
     def inverse_transform(self, X):
         """Return ``X * max_value``.
@@ -86,15 +92,16 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         {ndarray, sparse matrix} of shape (n_samples, n_features)
         """
         self._validate_params()
-        return self._scale(self._validate(X, reset=False), np.multiply)
+        return self._scale(self._validate(X, reset=False), operator.mul)
 
     def _validate(self, X, reset):
+        xp, _ = get_namespace(X)
         return validate_data(
             self,
             X,
             reset=reset,
             accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
+            dtype=[xp.float64, xp.float32],
             copy=False,
         )
 

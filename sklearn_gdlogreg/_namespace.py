@@ -1,0 +1,75 @@
+"""Array namespaces: where the data and the parameters live, and the host side.
+
+With ``sklearn.set_config(array_api_dispatch=True)``, ``X`` may be a PyTorch
+tensor, a CuPy array or any array-API array; the raw predictions, the
+parameters and the gradients then stay in that namespace and on that device.
+What crosses to the host (NumPy) during a fit is only what steers the loop:
+per model, the objective's value and the largest gradient entry.
+"""
+
+import numpy as np
+from sklearn.externals import array_api_compat
+from sklearn.utils._array_api import (
+    _convert_to_numpy,
+    _is_numpy_namespace,
+    _max_precision_float_dtype,
+    get_namespace_and_device,
+)
+
+
+def namespace_of(X):
+    """``(xp, device)`` of ``X``: NumPy's for sparse and streamed data."""
+    if not array_api_compat.is_array_api_obj(X):
+        X = np.empty(0)
+    xp, _, device = get_namespace_and_device(X)
+    return xp, device
+
+
+def is_numpy(xp):
+    """Whether ``xp`` is NumPy (plain, or its array-API wrapper)."""
+    return _is_numpy_namespace(xp)
+
+
+def to_host(xp, array):
+    """``array`` as a float64 NumPy array (a few values: one per model)."""
+    if not is_numpy(xp):
+        array = _convert_to_numpy(array, xp)
+    return np.asarray(array, dtype=np.float64)
+
+
+def sum_dtype(xp, device):
+    """The most precise float of ``device``, for accumulating sums."""
+    return _max_precision_float_dtype(xp, device)
+
+
+def model_sums(xp, array):
+    """Sums over all but the first axis, per model, on the host in float64."""
+    axes = tuple(range(1, array.ndim))
+    dtype = sum_dtype(xp, getattr(array, "device", None))
+    return to_host(xp, xp.sum(array, axis=axes, dtype=dtype))
+
+
+def per_model(xp, values, like):
+    """Per-model host ``values`` shaped and typed to scale the (k, ...) ``like``."""
+    values = np.reshape(np.asarray(values), (-1,) + (1,) * (like.ndim - 1))
+    if is_numpy(xp):
+        return values.astype(like.dtype)
+    return xp.asarray(values, dtype=like.dtype, device=like.device)
+
+
+def on_device(xp, array, device):
+    """A host (NumPy) ``array`` in ``xp`` on ``device``; None stays None."""
+    if array is None or is_numpy(xp):
+        return array
+    return xp.asarray(array, device=device)
+
+
+def as_numpy(array):
+    """An array of any array-API namespace as a NumPy array; anything else as is.
+
+    For labels, sample weights and starting values, which are prepared on the
+    host whatever the configuration.
+    """
+    if isinstance(array, np.ndarray) or not array_api_compat.is_array_api_obj(array):
+        return array
+    return _convert_to_numpy(array, array_api_compat.array_namespace(array))
