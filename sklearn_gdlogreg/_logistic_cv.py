@@ -17,6 +17,7 @@ from ._logistic import (
     TrainingProblem,
     _fitted_attributes,
 )
+from ._namespace import as_numpy
 
 
 class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
@@ -145,6 +146,11 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Computed in NumPy: an array of another array-API namespace (a
+            PyTorch tensor, say) is copied to NumPy first, and the fitted
+            attributes are NumPy arrays. For a fit on a GPU, search the
+            learning rate with ``GridSearchCV`` over
+            :class:`GradientDescentLogisticRegression`.
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples in the descents (not in the scores).
@@ -159,6 +165,7 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
                 "subsets); pass dataset[()] instead of the h5py.Dataset, or fit "
                 "GradientDescentLogisticRegression, which streams it."
             )
+        X = as_numpy(X)
         problem = TrainingProblem(self, X, y, sample_weight)
         rates = self._rate_grid()
         Cs = (

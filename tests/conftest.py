@@ -1,7 +1,12 @@
 """Shared fixtures: the course's cat data, from ../shared/datasets or the env var."""
 
 import os
-from pathlib import Path
+
+# SciPy's array-API support is read when SciPy is first imported; scikit-learn
+# needs it for array_api_dispatch (tests/test_namespace.py, the estimator checks).
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+from pathlib import Path  # noqa: E402
 
 import pytest
 
