@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
 )
 
 from ._callbacks import CallbackSupportMixin, FitHooks
+from ._dask import DaskRows, gathered, is_dask_array, map_rows
 from ._descent import SOLVERS, auto_step, gradient_descent
 from ._loss import LinearObjective, loss_for_classes
 from ._namespace import as_numpy, is_numpy, namespace_of, sum_dtype
@@ -74,18 +75,32 @@ class LinearClassifierMixin(ClassifierMixin):
             np.asarray(raw) if is_numpy(xp) else raw
         )
 
+    def _map_dask_rows(self, X, method, dtype):
+        """``method`` on each row block of a Dask ``X``, as a lazy Dask array."""
+        check_is_fitted(self)
+        _check_n_features(self, X, reset=False)
+        n_classes = len(self.classes_)
+        columns = {
+            "predict": None,
+            "decision_function": None if n_classes == 2 else n_classes,
+        }.get(method, n_classes)
+        return map_rows(X, getattr(self, method), columns, dtype)
+
     def decision_function(self, X):
         """Raw predictions ``X @ coef_.T + intercept_``.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, h5py.Dataset} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, h5py.Dataset, dask array} of shape \
+(n_samples, n_features)
 
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
             For two classes, positive values predict ``classes_[1]``.
         """
+        if is_dask_array(X):
+            return self._map_dask_rows(X, "decision_function", self.coef_.dtype)
         raw = self._loss_and_raw(X, "decision_function")[1]
         return raw[:, 0] if raw.shape[1] == 1 else raw
 
@@ -94,12 +109,15 @@ class LinearClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, h5py.Dataset} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, h5py.Dataset, dask array} of shape \
+(n_samples, n_features)
 
         Returns
         -------
         ndarray of shape (n_samples,)
         """
+        if is_dask_array(X):
+            return self._map_dask_rows(X, "predict", self.classes_.dtype)
         loss, raw = self._loss_and_raw(X, "predict")
         xp = loss.xp
         index = (
@@ -119,13 +137,16 @@ class LinearClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, h5py.Dataset} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, h5py.Dataset, dask array} of shape \
+(n_samples, n_features)
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
+        if is_dask_array(X):
+            return self._map_dask_rows(X, "predict_proba", self.coef_.dtype)
         loss, raw = self._loss_and_raw(X, "predict_proba")
         return loss.predict_proba(raw)
 
@@ -134,12 +155,15 @@ class LinearClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, h5py.Dataset} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, h5py.Dataset, dask array} of shape \
+(n_samples, n_features)
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
         """
+        if is_dask_array(X):
+            return self._map_dask_rows(X, "predict_log_proba", self.coef_.dtype)
         loss, raw = self._loss_and_raw(X, "predict_log_proba")
         return loss.predict_log_proba(raw)
 
@@ -311,7 +335,8 @@ class GradientDescentLogisticRegression(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, h5py.Dataset} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, h5py.Dataset, dask array} of shape \
+(n_samples, n_features)
             Training data. float32 is computed in float32; sparse stays sparse;
             a 2-D ``h5py.Dataset`` is streamed from its file in chunks of about
             64 MB each iteration, never loaded whole (``y`` and
@@ -462,13 +487,14 @@ class TrainingProblem:
     """
 
     def __init__(self, estimator, X, y, sample_weight):
-        X = as_rows(X)
+        X = DaskRows(X) if is_dask_array(X) else as_rows(X)
         # Labels and weights are prepared on the host; the objective moves them
-        # to X's device.
-        y, sample_weight = as_numpy(y), as_numpy(sample_weight)
+        # to X's device (or its Dask workers).
+        y = as_numpy(gathered(y))
+        sample_weight = as_numpy(gathered(sample_weight))
         xp = None  # NumPy, unless X is an array of another namespace
-        if isinstance(X, DatasetRows):
-            # Streamed: checked chunk by chunk as it is read, never loaded.
+        if isinstance(X, (DatasetRows, DaskRows)):
+            # Streamed or distributed: checked block by block, never loaded.
             _check_feature_names(estimator, X, reset=True)
             _check_n_features(estimator, X, reset=True)
             y = column_or_1d(y, warn=True)
@@ -483,7 +509,11 @@ class TrainingProblem:
                 dtype=[xp.float64, xp.float32],
             )
         check_classification_targets(y)
-        dtype = X.dtype if isinstance(X, DatasetRows) else _matching_numpy_dtype(X)
+        dtype = (
+            X.dtype
+            if isinstance(X, (DatasetRows, DaskRows))
+            else _matching_numpy_dtype(X)
+        )
         self.X, self.y = X, y
         self.classes, self.y_index = np.unique(y, return_inverse=True)
         if sample_weight is not None:

@@ -10,6 +10,7 @@ from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._dask import is_dask_array
 from ._descent import auto_step, gradient_descent
 from ._logistic import (
     GradientDescentLogisticRegression,
@@ -164,6 +165,12 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} needs X in memory (its folds are row "
                 "subsets); pass dataset[()] instead of the h5py.Dataset, or fit "
                 "GradientDescentLogisticRegression, which streams it."
+            )
+        if is_dask_array(X):
+            raise ValueError(
+                f"{type(self).__name__} needs X in memory (its folds are row "
+                "subsets); compute the Dask array first, or fit "
+                "GradientDescentLogisticRegression, which fits it on the cluster."
             )
         X = as_numpy(X)
         problem = TrainingProblem(self, X, y, sample_weight)

@@ -21,6 +21,7 @@ from scipy import sparse
 from sklearn.externals.array_api_compat import numpy as np_compat
 from sklearn.utils._array_api import _expit
 
+from ._dask import DaskRows
 from ._namespace import (
     is_numpy,
     model_sums,
@@ -266,7 +267,15 @@ class LinearObjective:
         self.l2_reg_strength = strength * (1 - l1_ratio)
         self.l1_reg_strength = strength * l1_ratio
         self._set_flags()
-        self.fused = _use_fused(X, kernel)
+        self.weight_sum = weight_sum
+        self.distributed = isinstance(X, DaskRows)
+        if self.distributed:
+            # Targets and weights go to the workers once, beside X's blocks.
+            self._blocks = [
+                X.aligned(np.reshape(target, -1)),
+                X.aligned(sample_weight),
+            ]
+        self.fused = not self.distributed and _use_fused(X, kernel)
         if self.fused:
             # Per-sample float targets and shares, as the fused pass reads them.
             self._fused_target = np.ascontiguousarray(target, X.dtype).reshape(-1)
@@ -397,6 +406,17 @@ class LinearObjective:
         """
         if self.fused:
             return self._fused_loss_gradient(params)
+        if self.distributed:
+            values, gradient = self.X.map_sum(
+                _block_loss_gradient,
+                self._blocks,
+                params,
+                self.loss.n_outputs,
+                self.fit_intercept,
+                self.weight_sum,
+            )
+            values = values + self._l2_value(params)
+            return values, self._add_l2_gradient(gradient, params)
         raw = self.forward(params)
         values, grad_raw = self.smooth(raw, params)
         return values, self.backward(grad_raw, params)
@@ -438,8 +458,8 @@ class LinearObjective:
 
     def value(self, params):
         """J per model at ``params``, shape (k,)."""
-        if self.fused:
-            smooth = self._fused_loss_gradient(params)[0]
+        if self.fused or self.distributed:
+            smooth = self.loss_gradient(params)[0]
         else:
             smooth = self.smooth_value(self.forward(params), params)
         return smooth + self.nonsmooth(params)
@@ -458,9 +478,16 @@ class LinearObjective:
         float or ndarray of shape (k,)
             Per model where the strengths are per model.
         """
-        sq_norm = squared_spectral_norm(
-            self.X, self.xp.reshape(self.normalized_weight, (-1,)), self.fit_intercept
-        )
+        if self.distributed:
+            sq_norm = _distributed_squared_norm(
+                self.X, self._blocks[1], self.fit_intercept, self.weight_sum
+            )
+        else:
+            sq_norm = squared_spectral_norm(
+                self.X,
+                self.xp.reshape(self.normalized_weight, (-1,)),
+                self.fit_intercept,
+            )
         return self.loss.curvature_bound() * sq_norm + self.l2_reg_strength
 
 
@@ -556,32 +583,104 @@ def _sample_gram(xp, X, weight, fit_intercept):
 
 def _power_iteration(xp, X, weight, fit_intercept):
     """Power iteration on ``X1^T diag(weight) X1`` from a fixed random start."""
-    n_features = X.shape[1]
     # Products run in X's dtype so that float32 X is never copied to float64.
     weight = xp.astype(weight, X.dtype)
-    start = np.random.RandomState(0).standard_normal(n_features + int(fit_intercept))
-    device = weight.device
+    return _largest_eigenvalue(
+        xp,
+        lambda vector: _gram_times(xp, X, weight, vector, fit_intercept),
+        X.shape[1] + int(fit_intercept),
+        weight.device,
+    )
+
+
+def _largest_eigenvalue(xp, gram_times, size, device):
+    """Power iteration with the product ``gram_times(vector)`` of a PSD matrix."""
+    start = np.random.RandomState(0).standard_normal(size)
     vector = xp.asarray(start, dtype=sum_dtype(xp, device), device=device)
     estimate = 0.0
     for _ in range(_POWER_ITERATIONS):
         vector = vector / xp.linalg.vector_norm(vector)
-        coef = xp.astype(vector[:n_features], X.dtype)
-        intercept = xp.astype(vector[n_features:], X.dtype)
-        new_vector = xp.zeros_like(vector)
-        for start, chunk in row_chunks(X, _CHUNK_ROWS):
-            product = chunk @ coef
-            if fit_intercept:
-                product = product + intercept
-            weighted = weight[start : start + chunk.shape[0]] * product
-            new_vector[:n_features] += weighted @ chunk
-            if fit_intercept:
-                new_vector[n_features:] += xp.sum(weighted, dtype=vector.dtype)
+        new_vector = gram_times(vector)
         new_estimate = float(xp.sum(vector * new_vector))
         vector = new_vector
         if abs(new_estimate - estimate) <= _POWER_RTOL * new_estimate:
             return new_estimate
         estimate = new_estimate
     return estimate
+
+
+def _gram_times(xp, X, weight, vector, fit_intercept):
+    """``X1^T diag(weight) X1 @ vector``, over row chunks, in ``vector``'s dtype."""
+    n_features = X.shape[1]
+    coef = xp.astype(vector[:n_features], X.dtype)
+    intercept = xp.astype(vector[n_features:], X.dtype)
+    new_vector = xp.zeros_like(vector)
+    for start, chunk in row_chunks(X, _CHUNK_ROWS):
+        product = chunk @ coef
+        if fit_intercept:
+            product = product + intercept
+        weighted = weight[start : start + chunk.shape[0]] * product
+        new_vector[:n_features] += weighted @ chunk
+        if fit_intercept:
+            new_vector[n_features:] += xp.sum(weighted, dtype=vector.dtype)
+    return new_vector
+
+
+def _distributed_squared_norm(rows, weights, fit_intercept, weight_sum):
+    """:func:`squared_spectral_norm` of a Dask ``X``, block by block on the workers.
+
+    ``weights`` are the sample weights split as X's rows (or Nones), to be
+    divided by ``weight_sum``.
+    """
+    n_params = rows.shape[1] + int(fit_intercept)
+    if n_params <= _EXACT_GRAM_MAX_SIDE:
+        gram = rows.map_sum(_block_gram, [weights], fit_intercept, weight_sum)
+        return float(np.linalg.eigvalsh(gram)[-1])
+    return _largest_eigenvalue(
+        np_compat,
+        lambda vector: rows.map_sum(
+            _block_gram_times, [weights], vector, fit_intercept, weight_sum
+        ),
+        n_params,
+        "cpu",
+    )
+
+
+def _block_weight(X, weight, weight_sum):
+    """One block's share of the mean: its weights (or ones) over ``weight_sum``."""
+    ones = np.ones(X.shape[0])
+    return (ones if weight is None else np.asarray(weight, np.float64)) / weight_sum
+
+
+def _block_gram(X, weight, fit_intercept, weight_sum):
+    """One Dask block's part of ``X1^T diag(weight) X1``."""
+    weight = _block_weight(X, weight, weight_sum)
+    return _feature_gram(np_compat, X, weight, fit_intercept)
+
+
+def _block_gram_times(X, weight, vector, fit_intercept, weight_sum):
+    """One Dask block's part of ``X1^T diag(weight) X1 @ vector``."""
+    weight = _block_weight(X, weight, weight_sum).astype(X.dtype)
+    return _gram_times(np_compat, X, weight, vector, fit_intercept)
+
+
+def _block_loss_gradient(X, target, weight, params, n_outputs, fit_intercept, total):
+    """One Dask block's share of the smooth part (no penalty) and its gradient.
+
+    The same evaluation as in memory, on the block's rows, with weights divided
+    by the whole data's ``total``.
+    """
+    loss = loss_for_classes(2 if n_outputs == 1 else n_outputs)
+    objective = LinearObjective(
+        loss,
+        X,
+        loss.encode_target(target, X.dtype),
+        weight,
+        np.inf,
+        fit_intercept,
+        weight_sum=total,
+    )
+    return objective.loss_gradient(params)
 
 
 # Below this size the fused pass gains too little to be worth its compilation.

@@ -1,0 +1,135 @@
+"""Rows of X in a Dask array: sums over its blocks, computed where the blocks live.
+
+The gradient of the objective is a sum over samples, so each iteration is a
+reduction over X's row blocks: every block's share of the loss and gradient is
+computed by the same code as in memory (``_loss.LinearObjective``, fused pass
+included) on the worker that holds the block, and only those shares (one
+parameter-sized array per block) and the parameters travel. X is persisted
+once, when the fit starts; the active scheduler runs the work (a
+``dask.distributed.Client`` in particular).
+
+Dask is optional (``pip install sklearn-gdlogreg[dask]``): it is imported only
+for a Dask array, which cannot exist without it.
+"""
+
+import sys
+
+import numpy as np
+
+
+def is_dask_array(X):
+    """Whether ``X`` is a Dask array (without importing Dask)."""
+    module = sys.modules.get("dask.array")
+    return module is not None and isinstance(X, module.Array)
+
+
+def gathered(array):
+    """A Dask array's values in memory (labels, weights); anything else as is."""
+    return array.compute() if is_dask_array(array) else array
+
+
+class DaskRows:
+    """A 2-D Dask array of numbers, persisted, in blocks of whole rows.
+
+    float32 data stays float32, anything else becomes float64. Columns are
+    joined into one block per row block. The values are checked for NaN and
+    infinity once, on the workers.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+    """
+
+    def __init__(self, X):
+        import dask
+
+        if X.ndim != 2:
+            raise ValueError(
+                f"The Dask array has shape {X.shape}; it needs 2 dimensions "
+                "(samples, features)."
+            )
+        if X.dtype.kind not in "fiub":
+            raise ValueError(f"The Dask array holds {X.dtype}; it needs numbers.")
+        if any(np.isnan(size) for size in X.chunks[0]):
+            X = X.compute_chunk_sizes()
+        if 0 in X.shape:
+            raise ValueError(
+                f"The Dask array has shape {X.shape}; it needs at least one "
+                "sample and one feature."
+            )
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        X = X.astype(dtype).rechunk({1: -1})
+        (X,) = dask.persist(X)
+        self.X = X
+        self.shape = X.shape
+        self.dtype = X.dtype
+        self.row_chunks = X.chunks[0]
+        self._blocks = X.to_delayed().ravel().tolist()
+        self._persisted = []
+        if not bool(_all_finite(X).compute()):
+            raise ValueError(
+                "The Dask array contains NaN or infinity. Remove or impute those "
+                "values first."
+            )
+
+    def aligned(self, array):
+        """Host ``array`` of shape (n_samples, ...) split as X's rows, persisted."""
+        import dask
+        import dask.array as da
+
+        if array is None or np.ndim(array) == 0:
+            return [array] * len(self._blocks)
+        chunks = (self.row_chunks,) + tuple((size,) for size in np.shape(array)[1:])
+        (blocks,) = dask.persist(da.from_array(np.asarray(array), chunks=chunks))
+        # The persisted array holds the data on the workers: keep it while the
+        # blocks are used.
+        self._persisted.append(blocks)
+        return blocks.to_delayed().ravel().tolist()
+
+    def map_sum(self, function, aligned, *args):
+        """``sum over blocks of function(X_block, *aligned_blocks, *args)``.
+
+        ``aligned`` are lists from :meth:`aligned`; ``args`` are sent once per
+        call (not once per block). ``function`` returns an array or a tuple of
+        arrays; the sums are added pairwise on the workers.
+        """
+        import dask
+
+        shared = [dask.delayed(arg) for arg in args]
+        parts = [
+            dask.delayed(function)(block, *(part[i] for part in aligned), *shared)
+            for i, block in enumerate(self._blocks)
+        ]
+        while len(parts) > 1:
+            pairs = [
+                dask.delayed(_add)(parts[i], parts[i + 1])
+                for i in range(0, len(parts) - 1, 2)
+            ]
+            parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
+        (total,) = dask.compute(parts[0])
+        return total
+
+
+def _all_finite(X):
+    import dask.array as da
+
+    return da.isfinite(X).all()
+
+
+def _add(a, b):
+    if isinstance(a, tuple):
+        return tuple(_add(x, y) for x, y in zip(a, b, strict=True))
+    return a + b
+
+
+def map_rows(X, function, output_columns, dtype):
+    """``function`` on each row block of a Dask ``X``: a Dask array of results.
+
+    ``output_columns`` is None for one value per row, else the number of
+    columns of the output.
+    """
+    X = X.astype(np.float32 if X.dtype == np.float32 else np.float64)
+    X = X.rechunk({1: -1})
+    if output_columns is None:
+        return X.map_blocks(function, drop_axis=1, dtype=dtype)
+    return X.map_blocks(function, chunks=(X.chunks[0], (output_columns,)), dtype=dtype)

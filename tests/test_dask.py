@@ -1,0 +1,120 @@
+"""Fitting a Dask array on a LocalCluster of 2 worker processes: as in memory."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from sklearn_gdlogreg import (
+    GradientDescentLogisticRegression,
+    GradientDescentLogisticRegressionCV,
+)
+
+da = pytest.importorskip("dask.array", reason="Dask is an optional extra: [dask]")
+distributed = pytest.importorskip("distributed")
+
+CONFIGS = {
+    "gd": dict(tol=0, max_iter=40),
+    "nesterov-converges": dict(solver="nesterov", tol=1e-5),
+    "balanced-elastic-net-line-search": dict(
+        class_weight="balanced", l1_ratio=0.3, line_search=True, tol=0, max_iter=40
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def _data(n_classes, n_samples=2000, n_features=8, seed=0):
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=5,
+        n_classes=n_classes,
+        random_state=seed,
+    )
+    weight = np.random.RandomState(seed).uniform(0.1, 2.0, n_samples)
+    return X, y, weight
+
+
+def _assert_same_fit(model, reference, rtol=1e-8, atol=1e-14):
+    assert model.n_iter_ == reference.n_iter_
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=rtol)
+    np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=rtol)
+    assert model.learning_rate_ == pytest.approx(reference.learning_rate_, rel=rtol)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("config", CONFIGS)
+def test_cluster_fit_equals_in_memory_fit(client, n_classes, config):
+    X, y, weight = _data(n_classes)
+    params = CONFIGS[config]
+    reference = GradientDescentLogisticRegression(**params).fit(X, y, weight)
+    # Blocks of uneven sizes, columns split too: the fit joins them.
+    X_dask = da.from_array(X, chunks=(600, 5))
+    model = GradientDescentLogisticRegression(**params).fit(
+        X_dask, da.from_array(y, chunks=600), da.from_array(weight, chunks=600)
+    )
+    _assert_same_fit(model, reference)
+    assert model.n_features_in_ == X.shape[1]
+
+
+def test_predictions_are_dask_arrays_equal_to_in_memory_ones(client):
+    X, y, _ = _data(3)
+    model = GradientDescentLogisticRegression(max_iter=50, tol=0).fit(X, y)
+    X_dask = da.from_array(X, chunks=(700, 8))
+    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+        lazy = getattr(model, method)(X_dask)
+        assert isinstance(lazy, da.Array), method
+        expected = getattr(model, method)(X)
+        assert lazy.shape == expected.shape and lazy.dtype == expected.dtype
+        np.testing.assert_allclose(lazy.compute(), expected, rtol=1e-12, err_msg=method)
+
+
+def test_fused_blocks_float32_and_many_features_on_the_cluster(client):
+    """Blocks above 1 MB run the fused kernel on the workers; float32 stays
+    float32; 300 features take the power-iteration step on the cluster."""
+    X, y, weight = _data(2, n_samples=3000, n_features=300)
+    X = X.astype(np.float32)
+    params = dict(tol=0, max_iter=15)
+    reference = GradientDescentLogisticRegression(**params).fit(X, y, weight)
+    model = GradientDescentLogisticRegression(**params).fit(
+        da.from_array(X, chunks=(1500, 300)), y, weight
+    )
+    assert model.coef_.dtype == np.float32
+    # The same float32 maths summed in another order: float32 tolerance.
+    _assert_same_fit(model, reference, rtol=1e-5, atol=1e-6)
+
+
+def test_any_scheduler_runs_the_fit():
+    import dask
+
+    X, y, weight = _data(2)
+    reference = GradientDescentLogisticRegression(tol=0, max_iter=30).fit(X, y, weight)
+    with dask.config.set(scheduler="threads"):
+        model = GradientDescentLogisticRegression(tol=0, max_iter=30).fit(
+            da.from_array(X, chunks=(500, 8)), y, weight
+        )
+    _assert_same_fit(model, reference)
+
+
+def test_bad_dask_input_is_refused_with_the_reason():
+    X, y, _ = _data(2, n_samples=200)
+    X[17, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        GradientDescentLogisticRegression().fit(da.from_array(X, chunks=50), y)
+    with pytest.raises(ValueError, match="2 dimensions"):
+        GradientDescentLogisticRegression().fit(da.zeros((200, 2, 2)), y)
+    with pytest.raises(ValueError, match="needs X in memory"):
+        GradientDescentLogisticRegressionCV().fit(da.from_array(X, chunks=50), y)
