@@ -20,6 +20,7 @@ if __package__ in (None, ""):  # run as a script: make the package importable
 from benchmarks import (  # noqa: E402
     compare_sklearn,
     course_run,
+    dask_cluster,
     iteration_cost,
     learning_rate_search,
     out_of_core,
@@ -36,6 +37,7 @@ BENCHMARKS = {
     "solvers": solvers,
     "course_run": course_run,
     "out_of_core": out_of_core,
+    "dask_cluster": dask_cluster,
 }
 
 

@@ -5,8 +5,12 @@ reduction over X's row blocks: every block's share of the loss and gradient is
 computed by the same code as in memory (``_loss.LinearObjective``, fused pass
 included) on the worker that holds the block, and only those shares (one
 parameter-sized array per block) and the parameters travel. X is persisted
-once, when the fit starts; the active scheduler runs the work (a
-``dask.distributed.Client`` in particular).
+once, when the fit starts; the active scheduler runs the work. With a
+``dask.distributed.Client``, blocks are handled as futures: the targets and
+weights are scattered to the workers that hold X's blocks, and each iteration
+is one ``client.map`` and one sum (building a Dask graph per iteration costs
+about twice as much in scheduling). Any other scheduler (threads, processes,
+synchronous) runs the same sums as a graph of delayed calls.
 
 Dask is optional (``pip install sklearn-gdlogreg[dask]``): it is imported only
 for a Dask array, which cannot exist without it.
@@ -64,8 +68,17 @@ class DaskRows:
         self.shape = X.shape
         self.dtype = X.dtype
         self.row_chunks = X.chunks[0]
-        self._blocks = X.to_delayed().ravel().tolist()
         self._persisted = []
+        self.client = _active_client()
+        if self.client is None:
+            self._blocks = X.to_delayed().ravel().tolist()
+        else:
+            from distributed import futures_of
+
+            futures = {future.key: future for future in futures_of(X)}
+            self._blocks = [
+                futures[key] for key in dask.core.flatten(X.__dask_keys__())
+            ]
         if not bool(_all_finite(X).compute()):
             raise ValueError(
                 "The Dask array contains NaN or infinity. Remove or impute those "
@@ -79,6 +92,8 @@ class DaskRows:
 
         if array is None or np.ndim(array) == 0:
             return [array] * len(self._blocks)
+        if self.client is not None:
+            return self._scatter_beside_blocks(np.asarray(array))
         chunks = (self.row_chunks,) + tuple((size,) for size in np.shape(array)[1:])
         (blocks,) = dask.persist(da.from_array(np.asarray(array), chunks=chunks))
         # The persisted array holds the data on the workers: keep it while the
@@ -86,14 +101,50 @@ class DaskRows:
         self._persisted.append(blocks)
         return blocks.to_delayed().ravel().tolist()
 
+    def _scatter_beside_blocks(self, array):
+        """Pieces of ``array`` as futures, each on a worker of its X block."""
+        holders = self.client.who_has(self._blocks)
+        stops = np.cumsum(self.row_chunks)
+        by_worker = {}
+        for index, block in enumerate(self._blocks):
+            by_worker.setdefault(sorted(holders[block.key])[0], []).append(index)
+        pieces = [None] * len(self._blocks)
+        for worker, indices in by_worker.items():
+            futures = self.client.scatter(
+                [array[stops[i] - self.row_chunks[i] : stops[i]] for i in indices],
+                workers=[worker],
+                hash=False,
+            )
+            for index, future in zip(indices, futures, strict=True):
+                pieces[index] = future
+        return pieces
+
     def map_sum(self, function, aligned, *args):
         """``sum over blocks of function(X_block, *aligned_blocks, *args)``.
 
         ``aligned`` are lists from :meth:`aligned`; ``args`` are sent once per
         call (not once per block). ``function`` returns an array or a tuple of
-        arrays; the sums are added pairwise on the workers.
+        arrays; the sums are added on the workers.
         """
         import dask
+
+        if self.client is not None:
+            client = self.client
+            shared = [
+                client.scatter(arg, broadcast=True, hash=False)
+                if isinstance(arg, np.ndarray)
+                else arg
+                for arg in args
+            ]
+            n = len(self._blocks)
+            parts = client.map(
+                function,
+                self._blocks,
+                *aligned,
+                *([arg] * n for arg in shared),
+                pure=False,
+            )
+            return client.submit(_sum, parts, pure=False).result()
 
         shared = [dask.delayed(arg) for arg in args]
         parts = [
@@ -114,6 +165,24 @@ def _all_finite(X):
     import dask.array as da
 
     return da.isfinite(X).all()
+
+
+def _active_client():
+    """The ``distributed.Client`` that Dask's active scheduler is, or None."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return None
+    from dask.base import get_scheduler
+
+    client = getattr(get_scheduler(), "__self__", None)
+    return client if isinstance(client, distributed.Client) else None
+
+
+def _sum(parts):
+    total = parts[0]
+    for part in parts[1:]:
+        total = _add(total, part)
+    return total
 
 
 def _add(a, b):

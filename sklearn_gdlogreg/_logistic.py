@@ -40,7 +40,10 @@ _DTYPES = [np.float64, np.float32]
 class LinearClassifierMixin(ClassifierMixin):
     """Predictions of a fitted linear model: ``coef_``, ``intercept_``, ``classes_``.
 
-    Sigmoid output for two classes, softmax for more, as the losses define.
+    Sigmoid output for two classes, softmax for more, as the losses define. The
+    outputs follow ``X``: NumPy arrays for NumPy, sparse or HDF5 input, lazy Dask
+    arrays for a Dask array, and arrays of X's namespace and device for an
+    array-API array (with ``array_api_dispatch``; string labels stay NumPy).
     """
 
     def _loss_and_raw(self, X, method):
@@ -75,11 +78,16 @@ class LinearClassifierMixin(ClassifierMixin):
             np.asarray(raw) if is_numpy(xp) else raw
         )
 
-    def _map_dask_rows(self, X, method, dtype):
+    def _map_dask_rows(self, X, method):
         """``method`` on each row block of a Dask ``X``, as a lazy Dask array."""
         check_is_fitted(self)
         _check_n_features(self, X, reset=False)
         n_classes = len(self.classes_)
+        dtype = (
+            self.classes_.dtype
+            if method == "predict"
+            else np.result_type(_DTYPES[X.dtype != np.float32], self.coef_.dtype)
+        )
         columns = {
             "predict": None,
             "decision_function": None if n_classes == 2 else n_classes,
@@ -100,7 +108,7 @@ class LinearClassifierMixin(ClassifierMixin):
             For two classes, positive values predict ``classes_[1]``.
         """
         if is_dask_array(X):
-            return self._map_dask_rows(X, "decision_function", self.coef_.dtype)
+            return self._map_dask_rows(X, "decision_function")
         raw = self._loss_and_raw(X, "decision_function")[1]
         return raw[:, 0] if raw.shape[1] == 1 else raw
 
@@ -117,7 +125,7 @@ class LinearClassifierMixin(ClassifierMixin):
         ndarray of shape (n_samples,)
         """
         if is_dask_array(X):
-            return self._map_dask_rows(X, "predict", self.classes_.dtype)
+            return self._map_dask_rows(X, "predict")
         loss, raw = self._loss_and_raw(X, "predict")
         xp = loss.xp
         index = (
@@ -146,7 +154,7 @@ class LinearClassifierMixin(ClassifierMixin):
             Columns in the order of ``classes_``.
         """
         if is_dask_array(X):
-            return self._map_dask_rows(X, "predict_proba", self.coef_.dtype)
+            return self._map_dask_rows(X, "predict_proba")
         loss, raw = self._loss_and_raw(X, "predict_proba")
         return loss.predict_proba(raw)
 
@@ -163,7 +171,7 @@ class LinearClassifierMixin(ClassifierMixin):
         ndarray of shape (n_samples, n_classes)
         """
         if is_dask_array(X):
-            return self._map_dask_rows(X, "predict_log_proba", self.coef_.dtype)
+            return self._map_dask_rows(X, "predict_log_proba")
         loss, raw = self._loss_and_raw(X, "predict_log_proba")
         return loss.predict_log_proba(raw)
 

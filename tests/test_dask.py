@@ -74,7 +74,12 @@ def test_predictions_are_dask_arrays_equal_to_in_memory_ones(client):
     X, y, _ = _data(3)
     model = GradientDescentLogisticRegression(max_iter=50, tol=0).fit(X, y)
     X_dask = da.from_array(X, chunks=(700, 8))
-    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+    for method in (
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+        "decision_function",
+    ):
         lazy = getattr(model, method)(X_dask)
         assert isinstance(lazy, da.Array), method
         expected = getattr(model, method)(X)
