@@ -20,6 +20,8 @@ import sys
 
 import numpy as np
 
+_SCATTER_BYTES = 64 << 10
+
 
 def is_dask_array(X):
     """Whether ``X`` is a Dask array (without importing Dask)."""
@@ -130,9 +132,10 @@ class DaskRows:
 
         if self.client is not None:
             client = self.client
+            # Large arguments go to every worker once, small ones with the tasks.
             shared = [
                 client.scatter(arg, broadcast=True, hash=False)
-                if isinstance(arg, np.ndarray)
+                if isinstance(arg, np.ndarray) and arg.nbytes > _SCATTER_BYTES
                 else arg
                 for arg in args
             ]

@@ -16,7 +16,9 @@ The maths is the same as ``_loss.BinaryLogLoss`` and ``_loss.MultinomialLogLoss`
 """
 
 import math
+from contextlib import contextmanager
 
+import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
@@ -32,6 +34,22 @@ _BLOCK_BYTES = 1 << 20
 _MIN_BLOCK_ROWS = 16
 # How far ahead (in bytes) the next rows are prefetched.
 _PREFETCH_BYTES = 4096
+
+
+@contextmanager
+def one_thread():
+    """Run the fused pass on the calling thread only, for the enclosed calls.
+
+    For work that is already parallel outside the kernel (Dask runs one block
+    per worker thread): more threads would only contend for the same cores
+    (OpenMP threads spin while they wait).
+    """
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def block_rows(n_features, itemsize):

@@ -680,7 +680,13 @@ def _block_loss_gradient(X, target, weight, params, n_outputs, fit_intercept, to
         fit_intercept,
         weight_sum=total,
     )
-    return objective.loss_gradient(params)
+    if not objective.fused:
+        return objective.loss_gradient(params)
+    from ._kernels import one_thread
+
+    # Dask already runs one block per worker thread.
+    with one_thread():
+        return objective.loss_gradient(params)
 
 
 # Below this size the fused pass gains too little to be worth its compilation.
