@@ -105,6 +105,9 @@ class DaskRows:
 
     def _scatter_beside_blocks(self, array):
         """Pieces of ``array`` as futures, each on a worker of its X block."""
+        from distributed import wait
+
+        wait(self._blocks)  # placed: each block has a worker
         holders = self.client.who_has(self._blocks)
         stops = np.cumsum(self.row_chunks)
         by_worker = {}

@@ -348,7 +348,12 @@ class GradientDescentLogisticRegression(
             Training data. float32 is computed in float32; sparse stays sparse;
             a 2-D ``h5py.Dataset`` is streamed from its file in chunks of about
             64 MB each iteration, never loaded whole (``y`` and
-            ``sample_weight`` are in memory).
+            ``sample_weight`` are in memory). A Dask array is persisted on the
+            workers and each iteration is computed there, block by block (``y``
+            and ``sample_weight`` may be Dask arrays; they are gathered once).
+            With ``sklearn.set_config(array_api_dispatch=True)``, an array of
+            another array-API namespace (PyTorch, CuPy) is fitted in that
+            namespace and on its device; the fitted arrays live there too.
         y : array-like of shape (n_samples,)
             Class labels: two or more classes, of any type.
         sample_weight : array-like of shape (n_samples,), default=None
