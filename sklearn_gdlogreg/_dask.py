@@ -20,6 +20,8 @@ import sys
 
 import numpy as np
 
+from ._rows import computed_dtype
+
 _SCATTER_BYTES = 64 << 10
 
 
@@ -63,8 +65,7 @@ class DaskRows:
                 f"The Dask array has shape {X.shape}; it needs at least one "
                 "sample and one feature."
             )
-        dtype = np.float32 if X.dtype == np.float32 else np.float64
-        X = X.astype(dtype).rechunk({1: -1})
+        X = X.astype(computed_dtype(X.dtype)).rechunk({1: -1})
         (X,) = dask.persist(X)
         self.X = X
         self.shape = X.shape
@@ -203,7 +204,7 @@ def map_rows(X, function, output_columns, dtype):
     ``output_columns`` is None for one value per row, else the number of
     columns of the output.
     """
-    X = X.astype(np.float32 if X.dtype == np.float32 else np.float64)
+    X = X.astype(computed_dtype(X.dtype))
     X = X.rechunk({1: -1})
     if output_columns is None:
         return X.map_blocks(function, drop_axis=1, dtype=dtype)

@@ -31,7 +31,7 @@ from ._dask import DaskRows, gathered, is_dask_array, map_rows
 from ._descent import SOLVERS, auto_step, gradient_descent
 from ._loss import LinearObjective, loss_for_classes
 from ._namespace import as_numpy, is_numpy, namespace_of, sum_dtype
-from ._rows import DatasetRows, as_rows
+from ._rows import DatasetRows, as_rows, computed_dtype
 
 _ACCEPT_SPARSE = ["csr", "csc"]
 _DTYPES = [np.float64, np.float32]
@@ -86,7 +86,7 @@ class LinearClassifierMixin(ClassifierMixin):
         dtype = (
             self.classes_.dtype
             if method == "predict"
-            else np.result_type(_DTYPES[X.dtype != np.float32], self.coef_.dtype)
+            else np.result_type(computed_dtype(X.dtype), self.coef_.dtype)
         )
         columns = {
             "predict": None,

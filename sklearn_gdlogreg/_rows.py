@@ -45,7 +45,7 @@ class DatasetRows:
             )
         self.dataset = dataset
         self.shape = dataset.shape
-        self.dtype = np.dtype(np.float32 if dataset.dtype == np.float32 else np.float64)
+        self.dtype = computed_dtype(dataset.dtype)
         self.chunk_bytes = _CHUNK_BYTES if chunk_bytes is None else chunk_bytes
         self._checked_rows = 0
 
@@ -79,6 +79,11 @@ def _check_finite(rows, start, name):
             f"The HDF5 dataset {name!r} contains NaN or infinity (first at row "
             f"{row}). Remove or impute those values first."
         )
+
+
+def computed_dtype(dtype):
+    """The dtype data of ``dtype`` is computed in: float32 stays, else float64."""
+    return np.dtype(np.float32 if dtype == np.float32 else np.float64)
 
 
 def as_rows(X):
