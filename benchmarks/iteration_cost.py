@@ -18,7 +18,8 @@ import time
 import numpy as np
 
 from sklearn_gdlogreg import GradientDescentLogisticRegression
-from sklearn_gdlogreg._loss import LinearObjective, loss_for_classes
+from sklearn_gdlogreg._loss import loss_for_classes
+from sklearn_gdlogreg._objective import LinearObjective
 
 from ._common import Result, Table, fmt
 

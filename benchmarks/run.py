@@ -25,6 +25,7 @@ from benchmarks import (  # noqa: E402
     learning_rate_search,
     out_of_core,
     solvers,
+    speed_to_answer,
     standardization,
 )
 from benchmarks._common import REPO, Config, machine  # noqa: E402
@@ -35,6 +36,7 @@ BENCHMARKS = {
     "learning_rate_search": learning_rate_search,
     "standardization": standardization,
     "solvers": solvers,
+    "speed_to_answer": speed_to_answer,
     "course_run": course_run,
     "out_of_core": out_of_core,
     "dask_cluster": dask_cluster,

@@ -2,8 +2,8 @@
 
 The gradient of the objective is a sum over samples, so each iteration is a
 reduction over X's row blocks: every block's share of the loss and gradient is
-computed by the same code as in memory (``_loss.LinearObjective``, fused pass
-included) on the worker that holds the block, and only those shares (one
+computed by the same code as in memory (the evaluators of ``_evaluators``,
+fused pass included) on the worker that holds the block, and only those shares (one
 parameter-sized array per block) and the parameters travel. X is persisted
 once, when the fit starts; the active scheduler runs the work. With a
 ``dask.distributed.Client``, blocks are handled as futures: the targets and
@@ -19,8 +19,16 @@ for a Dask array, which cannot exist without it.
 import sys
 
 import numpy as np
+from sklearn.externals.array_api_compat import numpy as np_compat
 
 from ._rows import computed_dtype
+from ._step_bound import (
+    _EXACT_GRAM_MAX_SIDE,
+    _feature_gram,
+    _gram_times,
+    _largest_eigenvalue,
+    squared_frobenius_norm,
+)
 
 _SCATTER_BYTES = 64 << 10
 
@@ -209,3 +217,115 @@ def map_rows(X, function, output_columns, dtype):
     if output_columns is None:
         return X.map_blocks(function, drop_axis=1, dtype=dtype)
     return X.map_blocks(function, chunks=(X.chunks[0], (output_columns,)), dtype=dtype)
+
+
+class DaskBlocks:
+    """The evaluator of a Dask ``X`` (see ``_evaluators``): sums over its blocks.
+
+    Targets and weights go to the workers once, beside X's blocks; each
+    evaluation is one :meth:`DaskRows.map_sum` of the in-memory evaluation of
+    each block (without penalty), weights divided by the whole data's sum.
+    """
+
+    def __init__(self, loss, X, target, sample_weight, fit_intercept, weight_sum):
+        self.xp, self.device = np, "cpu"
+        self.loss, self.X, self.fit_intercept = loss, X, fit_intercept
+        self.n_features, self.dtype = X.shape[1], X.dtype
+        if weight_sum is None:
+            weight_sum = (
+                X.shape[0]
+                if sample_weight is None
+                else float(np.sum(sample_weight, dtype=np.float64))
+            )
+        self.weight_sum = weight_sum
+        self._target = X.aligned(np.reshape(target, -1))
+        self._weight = X.aligned(sample_weight)
+
+    def loss_gradient(self, params):
+        return self.X.map_sum(
+            _block_loss_gradient,
+            [self._target, self._weight],
+            params,
+            self.loss.n_outputs,
+            self.fit_intercept,
+            self.weight_sum,
+        )
+
+    def value(self, params):
+        return self.loss_gradient(params)[0]
+
+    def squared_norm(self, exact=True):
+        if not exact:
+            return self.X.map_sum(
+                _block_frobenius, [self._weight], self.fit_intercept, self.weight_sum
+            )
+        return _distributed_squared_norm(
+            self.X, self._weight, self.fit_intercept, self.weight_sum
+        )
+
+
+def _distributed_squared_norm(rows, weights, fit_intercept, weight_sum):
+    """:func:`squared_spectral_norm` of a Dask ``X``, block by block on the workers.
+
+    ``weights`` are the sample weights split as X's rows (or Nones), to be
+    divided by ``weight_sum``.
+    """
+    n_params = rows.shape[1] + int(fit_intercept)
+    if n_params <= _EXACT_GRAM_MAX_SIDE:
+        gram = rows.map_sum(_block_gram, [weights], fit_intercept, weight_sum)
+        return float(np.linalg.eigvalsh(gram)[-1])
+    return _largest_eigenvalue(
+        np_compat,
+        lambda vector: rows.map_sum(
+            _block_gram_times, [weights], vector, fit_intercept, weight_sum
+        ),
+        n_params,
+        "cpu",
+    )
+
+
+def _block_weight(X, weight, weight_sum):
+    """One block's share of the mean: its weights (or ones) over ``weight_sum``."""
+    ones = np.ones(X.shape[0])
+    return (ones if weight is None else np.asarray(weight, np.float64)) / weight_sum
+
+
+def _block_gram(X, weight, fit_intercept, weight_sum):
+    """One Dask block's part of ``X1^T diag(weight) X1``."""
+    weight = _block_weight(X, weight, weight_sum)
+    return _feature_gram(np_compat, X, weight, fit_intercept)
+
+
+def _block_frobenius(X, weight, fit_intercept, weight_sum):
+    """One Dask block's part of ``||diag(weight)^(1/2) X1||_F^2``."""
+    weight = _block_weight(X, weight, weight_sum)
+    return squared_frobenius_norm(X, weight, fit_intercept)
+
+
+def _block_gram_times(X, weight, vector, fit_intercept, weight_sum):
+    """One Dask block's part of ``X1^T diag(weight) X1 @ vector``."""
+    weight = _block_weight(X, weight, weight_sum).astype(X.dtype)
+    return _gram_times(np_compat, X, weight, vector, fit_intercept)
+
+
+def _block_loss_gradient(X, target, weight, params, n_outputs, fit_intercept, total):
+    """One Dask block's share of the smooth part (no penalty) and its gradient.
+
+    The same evaluation as in memory, on the block's rows, with weights divided
+    by the whole data's ``total``.
+    """
+    from ._evaluators import FusedRows, evaluator_for
+    from ._loss import loss_for_classes
+
+    loss = loss_for_classes(2 if n_outputs == 1 else n_outputs)
+    evaluator = evaluator_for(
+        loss, X, loss.encode_target(target, X.dtype), weight, fit_intercept,
+        weight_sum=total,
+    )  # fmt: skip
+    if not isinstance(evaluator, FusedRows):
+        return evaluator.loss_gradient(params)
+    from ._kernels import one_thread
+
+    # Dask already runs one block per worker thread.
+    with one_thread():
+        return evaluator.loss_gradient(params)

@@ -2,11 +2,12 @@
 
 One loop serves every solver: plain gradient descent (the course's), Nesterov's
 accelerated gradient with adaptive restart, each with an optional backtracking
-line search, and a proximal (soft-thresholding) step when the objective has an
-L1 part. It runs ``k`` models at once, each with its own step, stopping and
+line search, and spectral (Barzilai-Borwein) steps with a non-monotone line
+search; each takes a proximal (soft-thresholding) step when the objective has
+an L1 part. It runs ``k`` models at once, each with its own step, stopping and
 divergence, and computes only the models still running.
 
-The objective is anything with these methods (see ``_loss.LinearObjective``):
+The objective is anything with these methods (see ``_objective.LinearObjective``):
 ``loss_gradient(params) -> (values, gradient)`` of the smooth part, ``has_l1``,
 ``nonsmooth(params) -> values``, ``prox(params, step) -> params`` and
 ``select(models) -> objective`` (indices may repeat), and optionally ``xp``, the
@@ -37,7 +38,19 @@ SHRINK = 0.5
 GROW = 1.25
 MAX_BACKTRACKS = 60
 
-SOLVERS = ("gd", "nesterov")
+# Spectral steps ("bb"): the non-monotone (Grippo-Lampariello-Lucidi) line
+# search accepts a step when the objective is below the largest of the last
+# NONMONOTONE_MEMORY values by SUFFICIENT_DECREASE / step times the squared
+# length of the step (SpaRSA's test, which covers the proximal case). The step
+# is the adaptive ABBmin rule: the smallest of the last ABB_MEMORY "short" BB
+# steps where the two BB steps disagree by more than ABB_THRESHOLD, else the
+# long one.
+NONMONOTONE_MEMORY = 10
+SUFFICIENT_DECREASE = 1e-4
+ABB_THRESHOLD = 0.5
+ABB_MEMORY = 3
+
+SOLVERS = ("gd", "nesterov", "bb")
 
 
 @dataclass
@@ -106,18 +119,19 @@ def gradient_descent(
     params : array of shape (k, n_outputs, n_params)
         Starting point, in the objective's namespace; not modified.
     learning_rate : float or ndarray of shape (k,)
-        The step (the first step tried, with ``line_search``).
+        The step (the first step tried, with ``line_search`` and "bb").
     max_iter : int
         Largest number of iterations.
     tol : float
         Stopping tolerance; with ``tol=0`` exactly ``max_iter`` iterations run.
-    solver : {"gd", "nesterov"}, default="gd"
-        Plain steps, or Nesterov's momentum, restarted whenever the objective
-        rises.
+    solver : {"gd", "nesterov", "bb"}, default="gd"
+        Plain steps; Nesterov's momentum, restarted whenever the objective
+        rises; or spectral (Barzilai-Borwein) steps with a non-monotone line
+        search (which ``line_search`` does not change).
     line_search : bool, default=False
-        Backtracking (Armijo): halve the step until the smooth part decreases
-        at least as its quadratic model promises; after an accepted step, try
-        a 1.25 times larger one.
+        For "gd" and "nesterov", backtracking (Armijo): halve the step until
+        the smooth part decreases at least as its quadratic model promises;
+        after an accepted step, try a 1.25 times larger one.
     verbose : int, default=0
         For one model: with 1, print the cost every 100 iterations in the
         format of the course ("Cost after iteration 100: 0.584508"); with 2 or
@@ -137,17 +151,63 @@ def gradient_descent(
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     xp = getattr(objective, "xp", np_compat)
+    numpy = is_numpy(xp)
     k = params.shape[0]
-    momentum = solver == "nesterov"
+    spectral = solver == "bb"
     x = xp.asarray(params, copy=True)
     step = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (k,)).copy()
+    # Steps too large for the data overflow: the divergence checks report it,
+    # as a ValueError naming the learning rate, not as a RuntimeWarning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = _descend(objective, xp, x, step, max_iter, tol, solver,
+                          line_search, verbose, callback)  # fmt: skip
+    x, value_x, history, gradient_max, converged, diverged, stopped = result
+    # A last update that overflowed leaves no finite objective (or parameters):
+    # the model diverged, even when no later iteration looked at it.
+    finite = np.isfinite(value_x)
+    finite &= (
+        np.isfinite(x).reshape(k, -1).all(axis=1)
+        if numpy
+        else model_sums(xp, xp.astype(~xp.isfinite(x), x.dtype)) == 0
+    )
+    for model in np.flatnonzero(~finite):
+        diverged[model] = diverged[model] or _divergence_message(
+            step[model],
+            int(history.n_iter[model]),
+            "the objective is no longer finite"
+            if not np.isfinite(value_x[model])
+            else "the parameters overflowed",
+        )
+    return DescentResult(
+        params=x,
+        n_iter=history.n_iter.copy(),
+        loss_curves=history.curves(),
+        objective=value_x,
+        gradient_max=gradient_max,
+        learning_rate=step / GROW if line_search and not spectral else step,
+        converged=converged,
+        diverged=diverged,
+        stopped=stopped,
+    )
+
+
+def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose,
+             callback):  # fmt: skip
+    """The loop of :func:`gradient_descent`, on its prepared arguments."""
+    k = x.shape[0]
+    momentum = solver == "nesterov"
+    spectral = solver == "bb"
     # The point the gradient is taken at (x itself for plain steps), the smooth
     # part and gradient there, and the objective at x.
     smooth_y, gradient_y = objective.loss_gradient(x)
     y = xp.asarray(x, copy=True) if momentum else x
     value_x = smooth_y + objective.nonsmooth(x)
     t = np.ones(k)
-    curves = [[] for _ in range(k)]
+    short_steps = np.full((k, ABB_MEMORY), np.inf)
+    history = _History(k, max_iter)
+    # Each model's last recorded objective, and the growth that is divergence.
+    first, last = value_x.copy(), value_x.copy()
+    growth_limit = MAX_GROWTH * np.maximum(first, 1.0)
     rises = np.zeros(k, dtype=int)
     running = np.ones(k, dtype=bool)
     converged = np.zeros(k, dtype=bool)
@@ -157,64 +217,92 @@ def gradient_descent(
     print_every = 1 if verbose >= 2 else 100
 
     for iteration in range(max_iter):
-        active = np.flatnonzero(running)
-        if active.size == 0:
-            break
-        # All models running: work on the arrays themselves, no copies.
-        everyone = active.size == k
-        x_a, y_a, gradient = (
-            (x, y, gradient_y)
-            if everyone
-            else (_take(xp, a, active) for a in (x, y, gradient_y))
-        )
-        steps = step[active]
-        # A step too large for the data may overflow here: the divergence
-        # checks below report it, as a ValueError naming the learning rate.
-        with np.errstate(over="ignore", invalid="ignore"):
-            x_new = objective.prox(
-                y_a - per_model(xp, steps, gradient) * gradient, steps
-            )
-        if objective.has_l1:
-            gradient_max[active] = _max_abs(
-                xp, (y_a - x_new) / per_model(xp, steps, x_new)
-            )
+        everyone = running.all()
+        if everyone:
+            # All models running: work on the arrays themselves, no copies.
+            active, sub = slice(None), objective
+            x_a, y_a, gradient = x, y, gradient_y
         else:
-            gradient_max[active] = _max_abs(xp, gradient)
-
-        keep = np.ones(active.size, dtype=bool)
-        for j, model in enumerate(active):
-            if tol > 0 and gradient_max[model] <= tol:
-                converged[model] = True
-                keep[j] = False
+            active = np.flatnonzero(running)
+            if active.size == 0:
+                break
+            sub = objective.select(active)
+            x_a, y_a, gradient = (_take(xp, a, active) for a in (x, y, gradient_y))
+        steps = step[active]
+        x_new = sub.prox(y_a - per_model(xp, steps, gradient) * gradient, steps)
+        gradient_max[active] = (
+            _max_abs(xp, (y_a - x_new) / per_model(xp, steps, x_new))
+            if sub.has_l1
+            else _max_abs(xp, gradient)
+        )
+        value = value_x[active]
+        rises[active] = (rises[active] + 1) * (value > last[active])
+        # value + gradient_max is finite only where both are.
+        problem = (
+            ~np.isfinite(value + gradient_max[active])
+            | (rises[active] >= MAX_CONSECUTIVE_RISES)
+            | (value > growth_limit[active])
+        )
+        done = gradient_max[active] <= tol if tol > 0 else np.zeros_like(problem)
+        problem &= ~done
+        if problem.any() or done.any():
+            models = np.arange(k)[active]
+            converged[models[done]] = True
+            for model in models[problem]:
+                diverged[model] = _divergence_message(
+                    step[model],
+                    iteration,
+                    _divergence(
+                        value_x[model],
+                        gradient_max[model],
+                        rises[model],
+                        first[model],
+                    ),
+                )
+            keep = ~(done | problem)
+            running[models[~keep]] = False
+            if not keep.any():
                 continue
-            value = value_x[model]
-            curve = curves[model]
-            rises[model] = rises[model] + 1 if curve and value > curve[-1] else 0
-            problem = _divergence(
-                value, gradient_max[model], rises[model], curve[0] if curve else value
-            )
-            if problem:
-                diverged[model] = _divergence_message(step[model], iteration, problem)
-                keep[j] = False
-                continue
-            curve.append(value)
-        running[active[~keep]] = False
-        if k == 1 and verbose and keep[0] and iteration % print_every == 0:
-            print(f"Cost after iteration {iteration}: {value_x[0]:f}", flush=True)
-        if not keep.any():
-            continue
-        if not keep.all():
             everyone = False
-            active = active[keep]
+            active = models[keep]
             kept = np.flatnonzero(keep)
             x_a, y_a, x_new, gradient = (
                 _take(xp, a, kept) for a in (x_a, y_a, x_new, gradient)
             )
-            steps = steps[keep]
-        sub = objective if everyone else objective.select(active)
+            steps, value = steps[keep], value[keep]
+            sub = objective.select(active)
+        history.record(iteration, active, value)
+        last[active] = value
+        if k == 1 and verbose and iteration % print_every == 0:
+            print(f"Cost after iteration {iteration}: {value_x[0]:f}", flush=True)
+
+        if not (momentum or spectral or line_search):
+            # The course's plain step: the new point and its gradient, no more.
+            smooth_y_new, gradient_new = sub.loss_gradient(x_new)
+            value_new = (
+                smooth_y_new + sub.nonsmooth(x_new)
+                if sub.has_l1
+                else smooth_y_new.copy()
+            )
+            x, gradient_y, smooth_y, value_x = _store(
+                xp, everyone, active, (x, x_new), (gradient_y, gradient_new),
+                (smooth_y, smooth_y_new), (value_x, value_new),
+            )  # fmt: skip
+            y = x
+            if callback is not None and callback(iteration, history.latest(iteration),
+                                                 x):  # fmt: skip
+                stopped = True
+                break
+            continue
         step_to = _Step(sub, x_a, y_a, gradient, t[active] if momentum else None)
         evaluated = step_to.evaluate(x_new, steps)
-        if line_search:
+        if spectral:
+            reference = history.recent_max(iteration, active, NONMONOTONE_MEMORY)
+            evaluated = step_to.backtrack_nonmonotone(evaluated, reference, steps)
+            step[active] = _spectral_step(
+                xp, x_a, gradient, evaluated, short_steps, active
+            )
+        elif line_search:
             evaluated = step_to.backtrack(evaluated, smooth_y[active], steps)
             step[active] = evaluated.steps * GROW
         x_new, value_new = evaluated.x, evaluated.smooth_x + sub.nonsmooth(evaluated.x)
@@ -239,42 +327,118 @@ def gradient_descent(
             )
             smooth_y[active], value_x[active] = smooth_y_new, value_new
         if callback is not None:
-            last = np.array([curve[-1] if curve else np.nan for curve in curves])
-            if callback(iteration, last, x):
+            if callback(iteration, history.latest(iteration), x):
                 stopped = True
                 break
 
-    finite = model_sums(xp, xp.astype(~xp.isfinite(x), x.dtype)) == 0
-    for model in np.flatnonzero(~finite):
-        diverged[model] = diverged[model] or _divergence_message(
-            step[model], max_iter, "the parameters overflowed"
-        )
-    return DescentResult(
-        params=x,
-        n_iter=np.array([len(curve) for curve in curves]),
-        loss_curves=[np.asarray(curve, dtype=np.float64) for curve in curves],
-        objective=value_x,
-        gradient_max=gradient_max,
-        learning_rate=step / GROW if line_search else step,
-        converged=converged,
-        diverged=diverged,
-        stopped=stopped,
+    return x, value_x, history, gradient_max, converged, diverged, stopped
+
+
+class _History:
+    """The objective entering each update, per model, in one growing array."""
+
+    def __init__(self, k, max_iter):
+        self.values = np.empty((min(max_iter, 1024), k))
+        self.n_iter = np.zeros(k, dtype=np.intp)
+        self.models = np.arange(k)
+
+    def record(self, iteration, models, values):
+        if iteration == len(self.values):
+            grown = np.empty((2 * len(self.values), self.values.shape[1]))
+            grown[:iteration] = self.values
+            self.values = grown
+        self.values[iteration, models] = values
+        self.n_iter[models] += 1
+
+    def last(self, models, default):
+        """Each model's last recorded value (``default`` where none)."""
+        n = self.n_iter[models]
+        if np.ndim(n) == 0:
+            return self.values[n - 1, models] if n else default
+        rows = np.maximum(n - 1, 0)
+        return np.where(n > 0, self.values[rows, self.models[models]], default)
+
+    def first(self, models, default):
+        """Each model's first recorded value (``default`` where none)."""
+        n = self.n_iter[models]
+        if np.ndim(n) == 0:
+            return self.values[0, models] if n else default
+        return np.where(n > 0, self.values[0, models], default)
+
+    def recent_max(self, iteration, models, memory):
+        """The largest of the last ``memory`` values up to ``iteration``."""
+        start = max(0, iteration + 1 - memory)
+        return self.values[start : iteration + 1, models].max(axis=0)
+
+    def latest(self, iteration):
+        """Every model's last value up to ``iteration`` (NaN where none)."""
+        n = np.minimum(self.n_iter, iteration + 1)
+        values = self.values[np.maximum(n - 1, 0), self.models]
+        return np.where(n > 0, values, np.nan)
+
+    def curves(self):
+        return [self.values[:n, model].copy() for model, n in enumerate(self.n_iter)]
+
+
+def _store(xp, everyone, models, *pairs):
+    """Each ``(whole, new)`` pair's ``whole`` with ``new`` in its ``models`` rows.
+
+    ``new`` itself where every model ran.
+    """
+    if everyone:
+        return tuple(new for _, new in pairs)
+    return tuple(
+        _put(np if isinstance(whole, np.ndarray) else xp, whole, models, new)
+        for whole, new in pairs
     )
 
 
-def auto_step(objective):
+def _sums(xp, array):
+    """Per-model sums of a (k, ...) array, float64 on the host."""
+    if is_numpy(xp):
+        return array.sum(axis=tuple(range(1, array.ndim)), dtype=np.float64)
+    return model_sums(xp, array)
+
+
+def _spectral_step(xp, x, gradient, evaluated, short_steps, models):
+    """The next ABBmin step of each model, from the step just accepted.
+
+    With ``s`` the change of the parameters and ``r`` that of the gradient,
+    the long step is ``s.s / s.r`` (BB1), the short one ``s.r / r.r`` (BB2).
+    Where ``s.r <= 0`` (no curvature seen) the accepted step is kept.
+    """
+    s = evaluated.x - x
+    r = evaluated.gradient_x - gradient
+    ss, sr, rr = _sums(xp, s * s), _sums(xp, s * r), _sums(xp, r * r)
+    steps = evaluated.steps
+    curved = (sr > 0) & (rr > 0) & np.isfinite(ss)
+    long = ss / np.where(curved, sr, 1.0)
+    short = np.where(curved, sr / np.where(curved, rr, 1.0), np.inf)
+    recent = short_steps[models]
+    recent[:, 1:] = recent[:, :-1].copy()
+    recent[:, 0] = short
+    short_steps[models] = recent
+    adaptive = np.where(short < ABB_THRESHOLD * long, recent.min(axis=1), long)
+    return np.where(curved, adaptive, steps)
+
+
+def auto_step(objective, exact=True):
     """The "auto" learning rate: ``1 / L``, a step that cannot raise the objective.
 
     ``L`` is the objective's upper bound of the Lipschitz constant of its smooth
-    part's gradient (per model). Where ``L`` is 0 (all-zero data and no penalty),
+    part's gradient (per model); with ``exact=False`` a looser bound that costs
+    one pass over the data (for the first step of spectral steps, which size
+    themselves from then on). Where ``L`` is 0 (all-zero data and no penalty),
     every step is as good, and 1 is used.
     """
-    lipschitz = np.asarray(objective.lipschitz_constant(), dtype=np.float64)
+    lipschitz = np.asarray(objective.lipschitz_constant(exact), dtype=np.float64)
     return np.where(lipschitz > 0, 1 / np.where(lipschitz > 0, lipschitz, 1), 1.0)
 
 
 def _max_abs(xp, array):
     """Largest absolute entry per model of a (k, ...) array, on the host."""
+    if is_numpy(xp):
+        return np.abs(array).reshape(array.shape[0], -1).max(axis=1)
     flat = xp.reshape(xp.abs(array), (array.shape[0], -1))
     return to_host(xp, xp.max(flat, axis=1))
 
@@ -375,6 +539,44 @@ class _Step:
             steps = np.where(bad, steps * SHRINK, steps)
             x_new = objective.prox(y - per_model(xp, steps, gradient) * gradient, steps)
             evaluated = self.evaluate(x_new, steps)
+        return evaluated
+
+    def backtrack_nonmonotone(self, evaluated, reference, steps):
+        """Halve each model's step until its objective is below ``reference``.
+
+        SpaRSA's non-monotone test: ``F(x_new) <= reference - sigma / step *
+        ||x_new - y||^2``, with ``reference`` the largest recent objective value
+        (not the last one: spectral steps may rise now and then, which is what
+        makes them fast). Only the models whose step was rejected are evaluated
+        again.
+        """
+        objective, y, gradient, xp = self.objective, self.y, self.gradient, self.xp
+        for _ in range(MAX_BACKTRACKS):
+            change = evaluated.x - y
+            value = evaluated.smooth_x + objective.nonsmooth(evaluated.x)
+            # Rounding in F is about eps * |F|: do not reject steps for less.
+            slack = 8 * xp.finfo(change.dtype).eps * np.abs(reference)
+            decrease = SUFFICIENT_DECREASE * _sums(xp, change * change) / steps
+            bad = ~(value <= reference - decrease + slack)  # NaN is bad too
+            if not bad.any():
+                break
+            steps = np.where(bad, steps * SHRINK, steps)
+            if bad.all():
+                x_new = objective.prox(y - per_model(xp, steps, gradient) * gradient,
+                                       steps)  # fmt: skip
+                evaluated = _Evaluated(x_new, steps, *objective.loss_gradient(x_new))
+                continue
+            models = np.flatnonzero(bad)
+            sub = objective.select(models)
+            y_b, gradient_b = _take(xp, y, models), _take(xp, gradient, models)
+            x_b = sub.prox(y_b - per_model(xp, steps[models], y_b) * gradient_b,
+                           steps[models])  # fmt: skip
+            smooth_b, gradient_x_b = sub.loss_gradient(x_b)
+            evaluated.x = _put(xp, evaluated.x, models, x_b)
+            evaluated.gradient_x = _put(xp, evaluated.gradient_x, models, gradient_x_b)
+            evaluated.smooth_x = np.asarray(evaluated.smooth_x, dtype=np.float64)
+            evaluated.smooth_x[models] = smooth_b
+            evaluated.steps = steps
         return evaluated
 
 

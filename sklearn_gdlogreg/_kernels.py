@@ -1,6 +1,6 @@
 """The fused pass: loss and gradient of linear log-loss models in one read of X.
 
-The NumPy path of :class:`~sklearn_gdlogreg._loss.LinearObjective` reads ``X``
+The NumPy path of :class:`~sklearn_gdlogreg._evaluators.NumpyRows` reads ``X``
 twice per evaluation (``X @ w``, then ``X.T @ r``). Here each row's raw
 predictions, its loss and residual, and its share of the gradient are computed
 while the row is still in cache, compiled with numba (the tool skglm and

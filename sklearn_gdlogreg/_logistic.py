@@ -29,8 +29,9 @@ from sklearn.utils.validation import (
 from ._callbacks import CallbackSupportMixin, FitHooks
 from ._dask import DaskRows, gathered, is_dask_array, map_rows
 from ._descent import SOLVERS, auto_step, gradient_descent
-from ._loss import LinearObjective, loss_for_classes
+from ._loss import loss_for_classes
 from ._namespace import as_numpy, is_numpy, namespace_of, sum_dtype
+from ._objective import LinearObjective
 from ._rows import DatasetRows, as_rows, computed_dtype
 
 _ACCEPT_SPARSE = ["csr", "csc"]
@@ -224,16 +225,25 @@ class GradientDescentLogisticRegression(
         1 is L1 (lasso), between is the elastic net. An L1 part is handled by a
         proximal (soft-thresholding) step after each gradient step, which sets
         coefficients exactly to zero.
-    solver : {"gd", "nesterov"}, default="gd"
-        "gd" is the course's plain gradient descent. "nesterov" adds Nesterov's
-        momentum, restarted whenever the objective rises: the same cost per
-        iteration, usually far fewer iterations.
+    solver : {"auto", "gd", "nesterov", "bb"}, default="auto"
+        "gd" is the course's plain gradient descent: every step is
+        ``learning_rate``. "nesterov" adds Nesterov's momentum, restarted
+        whenever the objective rises: the same cost per iteration, usually far
+        fewer iterations. "bb" takes spectral (Barzilai-Borwein) steps, sized
+        from how the gradient changed over the last step, with a non-monotone
+        line search that keeps the objective going down over a few iterations
+        (SpaRSA's proximal form with an L1 part): still one gradient per
+        iteration, and the fastest here; ``learning_rate`` is only its first
+        step. "auto" is "gd" when ``learning_rate`` is a number (the course's
+        fixed steps, exactly) and "bb" when it is "auto" (the default: fit to
+        the answer as fast as this package can).
     line_search : bool, default=False
-        Backtracking (Armijo) line search: the step starts at ``learning_rate``
-        (``1 / L`` for "auto"), is halved while the objective does not decrease
-        as much as its quadratic model promises, and after an accepted step is
-        tried 1.25 times larger, so a pessimistic ``1 / L`` does not hold the
-        descent back.
+        For "gd" and "nesterov": backtracking (Armijo) line search. The step
+        starts at ``learning_rate`` (``1 / L`` for "auto"), is halved while the
+        objective does not decrease as much as its quadratic model promises,
+        and after an accepted step is tried 1.25 times larger, so a pessimistic
+        ``1 / L`` does not hold the descent back. "bb" always searches its
+        steps.
     fit_intercept : bool, default=True
         Whether to fit an intercept (the bias ``b`` of the course).
     class_weight : dict, "balanced" or None, default=None
@@ -302,7 +312,7 @@ class GradientDescentLogisticRegression(
         "tol": [Interval(Real, 0, None, closed="left")],
         "C": [Interval(Real, 0, None, closed="right")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "solver": [StrOptions(set(SOLVERS))],
+        "solver": [StrOptions({"auto", *SOLVERS})],
         "line_search": ["boolean"],
         "fit_intercept": ["boolean"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -318,7 +328,7 @@ class GradientDescentLogisticRegression(
         tol=1e-4,
         C=1.0,
         l1_ratio=0.0,
-        solver="gd",
+        solver="auto",
         line_search=False,
         fit_intercept=True,
         class_weight=None,
@@ -385,8 +395,11 @@ class GradientDescentLogisticRegression(
         params = self._starting_params(
             objective, loss.n_outputs, X.dtype, classes, coef_init, intercept_init
         )
+        solver = resolved_solver(self.solver, self.learning_rate)
         learning_rate = (
-            float(auto_step(objective))
+            # Spectral steps size themselves: their first step needs no more
+            # than a cheap bound.
+            float(auto_step(objective, exact=solver != "bb"))
             if self.learning_rate == "auto"
             else float(self.learning_rate)
         )
@@ -409,7 +422,7 @@ class GradientDescentLogisticRegression(
             learning_rate=learning_rate,
             max_iter=self.max_iter,
             tol=self.tol,
-            solver=self.solver,
+            solver=solver,
             line_search=self.line_search,
             verbose=self.verbose,
             callback=report_iteration if hooks.per_iteration else None,
@@ -484,6 +497,13 @@ class GradientDescentLogisticRegression(
                 device=device,
             )
         return params
+
+
+def resolved_solver(solver, learning_rate):
+    """The solver "auto" stands for: plain steps at a fixed rate, else "bb"."""
+    if solver != "auto":
+        return solver
+    return "bb" if learning_rate == "auto" else "gd"
 
 
 class TrainingProblem:

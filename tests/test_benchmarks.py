@@ -18,6 +18,7 @@ NAMES = [
     "learning_rate_search",
     "standardization",
     "solvers",
+    "speed_to_answer",
 ]
 
 

@@ -51,7 +51,7 @@ class Quadratic:
             params[...] = np.sign(params) * np.maximum(np.abs(params) - threshold, 0)
         return params
 
-    def lipschitz_constant(self):
+    def lipschitz_constant(self, exact=True):
         return float(np.max(self.curvature))
 
 
@@ -239,3 +239,71 @@ def test_one_objective_evaluation_per_iteration(solver):
         objective, start(0.0, 0.0), learning_rate=0.1, max_iter=30, tol=0, solver=solver
     )
     assert objective.evaluations == 31  # the start, then one per iteration
+
+
+def test_spectral_steps_follow_their_definition():
+    # f(x) = sum_j c_j / 2 (x_j - a_j)^2: the gradient is c * (x - a). Written
+    # out: x_{t+1} = x_t - step_t g_t; with s = x_{t+1} - x_t, r = g_{t+1} - g_t,
+    # long = s.s / s.r, short = s.r / r.r, the next step is the smallest of the
+    # last three short steps where short < 0.5 long (ABBmin), else long.
+    curvature, centre = np.array([1.0, 10.0, 0.1]), np.array([1.0, -2.0, 3.0])
+    x, step = np.zeros(3), 0.05
+    expected, shorts = [], []
+    for _ in range(6):
+        g = curvature * (x - centre)
+        x_new = x - step * g
+        s, r = x_new - x, curvature * (x_new - centre) - g
+        long, short = s @ s / (s @ r), (s @ r) / (r @ r)
+        shorts.insert(0, short)
+        step = min(shorts[:3]) if short < 0.5 * long else long
+        x = x_new
+        expected.append(x.copy())
+    for iterations in range(1, 7):
+        result = gradient_descent(
+            Quadratic(curvature, centre=centre), start(0.0, 0.0, 0.0),
+            learning_rate=0.05, max_iter=iterations, tol=0, solver="bb",
+        )  # fmt: skip
+        np.testing.assert_allclose(
+            result.params[0, 0], expected[iterations - 1], rtol=1e-12
+        )
+
+
+def test_spectral_steps_reach_the_minimum_far_faster_than_plain_steps():
+    objective = ill_conditioned()
+    kwargs = {"learning_rate": 1.0, "max_iter": 20_000, "tol": 1e-8}
+    plain = gradient_descent(objective, start(0.0, 0.0), **kwargs)
+    fast = gradient_descent(objective, start(0.0, 0.0), solver="bb", **kwargs)
+    assert fast.converged[0] and fast.n_iter[0] * 50 < plain.n_iter[0]
+    np.testing.assert_allclose(fast.params[0, 0], [1.0, -2.0], atol=1e-5)
+
+
+def test_spectral_steps_backtrack_a_step_that_is_far_too_large():
+    # 1e6 on curvature 4: the non-monotone test halves it until it is safe.
+    result = gradient_descent(
+        Quadratic(4.0, centre=1.0), start(0.0), learning_rate=1e6, max_iter=100,
+        tol=1e-10, solver="bb",
+    )  # fmt: skip
+    assert result.converged[0] and result.diverged[0] is None
+    np.testing.assert_allclose(result.params[0, 0], 1.0, atol=1e-9)
+
+
+def test_spectral_proximal_steps_reach_the_soft_thresholded_minimum():
+    centre = np.array([3.0, 0.2, -1.0, -0.1])
+    objective = Quadratic([2.0, 1.0, 5.0, 0.5], centre=centre, l1=0.5)
+    result = gradient_descent(
+        objective, start(0, 0, 0, 0), learning_rate=0.3, max_iter=1000,
+        tol=1e-12, solver="bb",
+    )  # fmt: skip
+    curvature = np.array([2.0, 1.0, 5.0, 0.5])
+    expected = np.sign(centre) * np.maximum(np.abs(centre) - 0.5 / curvature, 0)
+    np.testing.assert_allclose(result.params[0, 0], expected, atol=1e-10)
+
+
+def test_a_last_update_that_overflows_is_divergence():
+    # One step of 1e300 from 1e10 overflows to inf on the last iteration.
+    result = gradient_descent(
+        Quadratic(1.0), start(1e10), learning_rate=1e300, max_iter=1, tol=0
+    )
+    assert (
+        "no longer finite" in result.diverged[0] or "overflowed" in (result.diverged[0])
+    )

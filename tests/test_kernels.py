@@ -4,8 +4,10 @@ import numba
 import numpy as np
 import pytest
 
+from sklearn_gdlogreg._evaluators import FusedRows, NumpyRows
 from sklearn_gdlogreg._kernels import FusedSums, block_rows
-from sklearn_gdlogreg._loss import LinearObjective, loss_for_classes
+from sklearn_gdlogreg._loss import loss_for_classes
+from sklearn_gdlogreg._objective import LinearObjective
 
 
 def objectives(n_samples, n_features, n_classes, dtype, weighted, fit_intercept, C):
@@ -43,7 +45,8 @@ def test_fused_pass_equals_the_numpy_reference(
     fused, reference = objectives(
         n_samples, n_features, n_classes, dtype, weighted, fit_intercept, C
     )
-    assert fused.fused and not reference.fused
+    assert isinstance(fused.evaluator, FusedRows)
+    assert isinstance(reference.evaluator, NumpyRows)
     params = random_params(fused, 3, dtype)
     values, gradient = fused.loss_gradient(params)
     expected_values, expected_gradient = reference.loss_gradient(params)
@@ -105,7 +108,8 @@ def test_kernel_choice():
     X = np.zeros((10, 3))
     loss = loss_for_classes(2)
     target = loss.encode_target(np.arange(10) % 2, X.dtype)
-    assert not LinearObjective(loss, X, target, None, 1.0, True).fused  # small
+    evaluator = LinearObjective(loss, X, target, None, 1.0, True).evaluator
+    assert not isinstance(evaluator, FusedRows)  # small
     with pytest.raises(ValueError, match="C-ordered dense"):
         LinearObjective(loss, np.asfortranarray(X), target, None, 1.0, True, 0, "fused")
     with pytest.raises(ValueError, match="kernel must be"):

@@ -1,6 +1,7 @@
 """GradientDescentLogisticRegression against the course and scikit-learn."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -69,7 +70,9 @@ def test_converges_to_logistic_regression(loader, weighting):
 
 def test_auto_step_is_one_over_the_lipschitz_bound():
     X, y = standardized(load_breast_cancer)
-    model = GradientDescentLogisticRegression(max_iter=1, tol=0, C=2.0).fit(X, y)
+    model = GradientDescentLogisticRegression(
+        solver="gd", max_iter=1, tol=0, C=2.0
+    ).fit(X, y)
     X1 = np.hstack([X, np.ones((len(X), 1))])
     bound = np.linalg.norm(X1, 2) ** 2 / (4 * len(X)) + 1 / (2.0 * len(X))
     assert model.learning_rate_ == pytest.approx(1 / bound, rel=1e-10)
@@ -89,7 +92,9 @@ def test_auto_step_never_raises_the_objective(n_classes, as_sparse):
     X *= np.logspace(-2, 3, 30)
     weight = np.random.RandomState(0).uniform(0, 5, size=300)
     X = sparse.csr_array(X) if as_sparse else X
-    model = GradientDescentLogisticRegression(max_iter=300, tol=0, C=np.inf)
+    model = GradientDescentLogisticRegression(
+        solver="gd", max_iter=300, tol=0, C=np.inf
+    )
     model.fit(X, y, sample_weight=weight)
     assert np.all(np.diff(model.loss_curve_) <= 1e-15)
     assert np.all(np.isfinite(model.coef_))
@@ -125,7 +130,7 @@ def test_float32_in_float32_out(loader):
 def test_sparse_input_matches_dense(format):
     X, y = standardized(load_iris)
     X[np.abs(X) < 0.5] = 0
-    kwargs = {"max_iter": 300, "tol": 0}
+    kwargs = {"solver": "gd", "max_iter": 300, "tol": 0}
     dense = GradientDescentLogisticRegression(**kwargs).fit(X, y)
     model = GradientDescentLogisticRegression(**kwargs).fit(
         sparse.csr_array(X).asformat(format), y
@@ -153,7 +158,7 @@ def test_extreme_margins_raise_no_warning(dtype, n_classes):
     X = X.astype(dtype)
     n_outputs = 1 if n_classes == 2 else n_classes
     coef_init = np.random.RandomState(0).uniform(-1e3, 1e3, size=(n_outputs, 5))
-    model = GradientDescentLogisticRegression(max_iter=50, tol=0, C=np.inf)
+    model = GradientDescentLogisticRegression(solver="gd", max_iter=50, tol=0, C=np.inf)
     model.fit(X, y, coef_init=coef_init)
     assert np.abs(model.decision_function(X)).max() > 1e3
     assert model.loss_curve_[-1] < model.loss_curve_[0]
@@ -211,8 +216,10 @@ def test_stops_when_the_gradient_is_within_tol():
 
 def test_warm_start_continues_the_descent():
     X, y = standardized(load_iris)
-    once = GradientDescentLogisticRegression(max_iter=100, tol=0).fit(X, y)
-    twice = GradientDescentLogisticRegression(max_iter=50, tol=0, warm_start=True)
+    once = GradientDescentLogisticRegression(solver="gd", max_iter=100, tol=0).fit(X, y)
+    twice = GradientDescentLogisticRegression(
+        solver="gd", max_iter=50, tol=0, warm_start=True
+    )
     twice.fit(X, y).fit(X, y)
     np.testing.assert_allclose(twice.coef_, once.coef_, rtol=1e-12)
     np.testing.assert_allclose(twice.loss_curve_, once.loss_curve_[50:], rtol=1e-12)
@@ -350,7 +357,7 @@ def test_logistic_objective_is_minimal_at_lbfgs_solution(loader):
     reference.fit(X, y, sample_weight=weight)
     best = logistic_objective(reference, X, y, sample_weight=weight)
     model = GradientDescentLogisticRegression(
-        C=0.3, class_weight="balanced", max_iter=50
+        solver="gd", C=0.3, class_weight="balanced", max_iter=50
     )
     with pytest.warns(ConvergenceWarning):
         model.fit(X, y, sample_weight=weight)
@@ -371,14 +378,15 @@ def test_logistic_objective_rejects_unknown_labels():
 
 @pytest.mark.parametrize("loader", [load_breast_cancer, load_iris])
 @pytest.mark.parametrize(
-    ("solver", "line_search"), [("nesterov", False), ("nesterov", True), ("gd", True)]
+    ("solver", "line_search"),
+    [("nesterov", False), ("nesterov", True), ("gd", True), ("bb", False)],
 )
 def test_faster_solvers_reach_the_same_solution_in_fewer_iterations(
     loader, solver, line_search
 ):
     X, y = standardized(loader)
     kwargs = {"tol": 1e-8, "max_iter": 200_000}
-    plain = GradientDescentLogisticRegression(**kwargs).fit(X, y)
+    plain = GradientDescentLogisticRegression(solver="gd", **kwargs).fit(X, y)
     fast = GradientDescentLogisticRegression(
         solver=solver, line_search=line_search, **kwargs
     ).fit(X, y)
@@ -389,8 +397,14 @@ def test_faster_solvers_reach_the_same_solution_in_fewer_iterations(
 
 def test_line_search_grows_the_auto_step():
     X, y = standardized(load_breast_cancer)
-    model = GradientDescentLogisticRegression(line_search=True, max_iter=300).fit(X, y)
-    auto = GradientDescentLogisticRegression(max_iter=1).fit(X, y).learning_rate_
+    model = GradientDescentLogisticRegression(
+        solver="gd", line_search=True, max_iter=300
+    ).fit(X, y)
+    auto = (
+        GradientDescentLogisticRegression(solver="gd", max_iter=1)
+        .fit(X, y)
+        .learning_rate_
+    )
     assert model.learning_rate_ > 4 * auto
     assert np.all(np.diff(model.loss_curve_) <= 1e-15)  # still a descent
 
@@ -426,3 +440,65 @@ def test_plain_gd_on_l1_also_reaches_saga():
     ).fit(X, y)
     np.testing.assert_array_equal(model.coef_ == 0, reference.coef_ == 0)
     np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-6)
+
+
+def _default_sets():
+    from sklearn.datasets import load_digits, load_wine
+
+    digits = load_digits()
+    yield "breast_cancer", *standardized(load_breast_cancer)
+    yield "iris", *standardized(load_iris)
+    yield "wine", *standardized(load_wine)
+    yield "digits odd/even", digits.data / 16, digits.target % 2
+    yield "digits 10 classes", digits.data / 16, digits.target
+
+
+@pytest.mark.parametrize(
+    ("X", "y"),
+    [pytest.param(X, y, id=name) for name, X, y in _default_sets()],
+)
+def test_defaults_converge_to_the_optimum_without_warning(X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = GradientDescentLogisticRegression().fit(X, y)
+    reference = LogisticRegression(tol=1e-12, max_iter=100_000).fit(X, y)
+    best = logistic_objective(reference, X, y)
+    assert logistic_objective(model, X, y) <= best * (1 + 1e-3)
+    assert model.n_iter_ < model.max_iter
+
+
+def test_defaults_converge_on_the_cats_scaled_by_255(catvnoncat):
+    X = catvnoncat.X_train.reshape(len(catvnoncat.X_train), -1) / 255
+    y = catvnoncat.y_train
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = GradientDescentLogisticRegression().fit(X, y)
+    reference = LogisticRegression(tol=1e-10, max_iter=100_000).fit(X, y)
+    best = logistic_objective(reference, X, y)
+    assert logistic_objective(model, X, y) <= best * (1 + 1e-3)
+
+
+@pytest.mark.parametrize(("learning_rate", "solver"), [(0.1, "gd"), ("auto", "bb")])
+def test_solver_auto_is_plain_steps_at_a_fixed_rate_else_spectral(
+    learning_rate, solver
+):
+    X, y = standardized(load_breast_cancer)
+    kwargs = {"learning_rate": learning_rate, "max_iter": 30, "tol": 0}
+    auto = GradientDescentLogisticRegression(**kwargs).fit(X, y)
+    explicit = GradientDescentLogisticRegression(solver=solver, **kwargs).fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, explicit.coef_)
+    np.testing.assert_array_equal(auto.loss_curve_, explicit.loss_curve_)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.5, 1.0])
+def test_spectral_steps_agree_with_lbfgs_and_saga(l1_ratio):
+    X, y = standardized(load_breast_cancer)
+    solver = "lbfgs" if l1_ratio == 0 else "saga"
+    reference = LogisticRegression(
+        solver=solver, l1_ratio=l1_ratio, C=0.5, tol=1e-12, max_iter=100_000
+    ).fit(X, y)
+    model = GradientDescentLogisticRegression(
+        solver="bb", l1_ratio=l1_ratio, C=0.5, tol=1e-9, max_iter=100_000
+    ).fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(model.coef_ == 0, reference.coef_ == 0)

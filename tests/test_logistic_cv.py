@@ -89,7 +89,8 @@ def test_integer_grid_is_auto_multiples():
     with pytest.warns(Warning):
         model.fit(X_IRIS, Y_IRIS)
     assert model.learning_rates_ == ["auto", "auto*2", "auto*4", "auto*8"]
-    auto = GradientDescentLogisticRegression(max_iter=1).fit(X_IRIS, Y_IRIS)
+    auto = GradientDescentLogisticRegression(solver="gd", max_iter=1)
+    auto.fit(X_IRIS, Y_IRIS)
     chosen = model.learning_rates_[int(np.nanargmax(model.scores_.mean(axis=0)[0]))]
     multiple = 1 if chosen == "auto" else int(chosen.split("*")[1])
     assert model.learning_rate_ == pytest.approx(multiple * auto.learning_rate_)

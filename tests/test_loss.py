@@ -8,11 +8,11 @@ from scipy import sparse
 
 from sklearn_gdlogreg._loss import (
     BinaryLogLoss,
-    LinearObjective,
     MultinomialLogLoss,
     loss_for_classes,
-    squared_spectral_norm,
 )
+from sklearn_gdlogreg._objective import LinearObjective
+from sklearn_gdlogreg._step_bound import squared_spectral_norm
 
 
 def make_objective(
@@ -64,8 +64,8 @@ def test_objective_is_weighted_mean_loss_plus_l2():
     raw = objective.X @ params[:, :-1].T + params[:, -1]
     # Multinomial log-loss written directly from the softmax probabilities.
     proba = np.exp(raw) / np.exp(raw).sum(axis=1, keepdims=True)
-    per_sample = -np.log(proba[np.arange(len(raw)), objective.target])
-    sw = objective.sample_weight
+    per_sample = -np.log(proba[np.arange(len(raw)), objective.evaluator.target])
+    sw = objective.evaluator.sample_weight
     expected = (sw @ per_sample) / sw.sum() + np.sum(params[:, :-1] ** 2) / (
         2 * 0.5 * sw.sum()
     )
@@ -169,7 +169,7 @@ def test_squared_spectral_norm(shape, fit_intercept, as_sparse):
 def test_lipschitz_constant_is_a_tight_upper_bound_of_the_hessian():
     objective, _ = make_objective(2, weighted=True, C=2.0, fit_intercept=True)
     X1 = np.hstack([objective.X, np.ones((40, 1))])
-    w = objective.normalized_weight.reshape(-1)
+    w = objective.evaluator.share.reshape(-1)
     # The Hessian at zero, where the sigmoid's curvature is largest (1/4).
     hessian = X1.T @ (w[:, None] * X1) / 4
     hessian[:-1, :-1] += np.eye(5) * objective.l2_reg_strength
@@ -186,7 +186,7 @@ def test_float32_stays_float32():
     params = rng.standard_normal((1, 3, objective.n_params)).astype(np.float32)
     value32, gradient = objective.loss_gradient(params)
     assert gradient.dtype == np.float32
-    assert objective.forward(params).dtype == np.float32
+    assert objective.evaluator.raw(params).dtype == np.float32
     objective64, _ = make_objective(3, weighted=True, C=1.0, fit_intercept=True)
     value64, gradient64 = objective64.loss_gradient(params.astype(np.float64))
     assert value32[0] == pytest.approx(value64[0], rel=1e-5)
@@ -219,13 +219,15 @@ def test_elastic_net_value_matches_its_formula():
     )
     params = rng.standard_normal((1, 1, objective.n_params))
     coef = params[0, 0, :-1]
-    scale = 1 / (0.4 * objective.sample_weight.sum())
+    scale = 1 / (0.4 * objective.evaluator.sample_weight.sum())
     smooth = value(objective, params[0])
     raw = objective.X @ coef + params[0, 0, -1]
-    mean_loss = objective.sample_weight @ np.logaddexp(
+    mean_loss = objective.evaluator.sample_weight @ np.logaddexp(
         0, raw
-    ) - objective.sample_weight @ (objective.target.reshape(-1) * raw)
-    mean_loss /= objective.sample_weight.sum()
+    ) - objective.evaluator.sample_weight @ (
+        objective.evaluator.target.reshape(-1) * raw
+    )
+    mean_loss /= objective.evaluator.sample_weight.sum()
     assert smooth == pytest.approx(mean_loss + scale * 0.7 * coef @ coef / 2, rel=1e-12)
     assert objective.value(params)[0] == pytest.approx(
         smooth + scale * 0.3 * np.abs(coef).sum(), rel=1e-12

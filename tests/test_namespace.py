@@ -138,7 +138,7 @@ def test_only_per_model_values_cross_to_the_host(name, device, dtype, monkeypatc
         sizes.append(int(np.prod(array.shape)))
         return to_host(namespace, array)
 
-    for module in ("_namespace", "_descent", "_loss"):
+    for module in ("_namespace", "_descent", "_step_bound"):
         monkeypatch.setattr(f"sklearn_gdlogreg.{module}.to_host", recording_to_host)
     with config_context(array_api_dispatch=True):
         GradientDescentLogisticRegression(

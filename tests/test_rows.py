@@ -9,7 +9,7 @@ import pytest
 from sklearn_gdlogreg import (
     GradientDescentLogisticRegression,
     GradientDescentLogisticRegressionCV,
-    _loss,
+    _evaluators,
     _rows,
 )
 from sklearn_gdlogreg.datasets import load_h5
@@ -20,7 +20,7 @@ def small_chunks(monkeypatch):
     # Many chunks from a small file, and the fused pass for small arrays too,
     # so that the streamed and in-memory fits take the same path.
     monkeypatch.setattr(_rows, "_CHUNK_BYTES", 20_000)
-    monkeypatch.setattr(_loss, "_FUSED_MIN_BYTES", 0)
+    monkeypatch.setattr(_evaluators, "_FUSED_MIN_BYTES", 0)
 
 
 def write(tmp_path, X, name="X"):

@@ -1,0 +1,169 @@
+"""The step bound: the largest eigenvalue of the weighted Gram matrix of ``[X, 1]``.
+
+The Lipschitz constant of the log-loss's gradient is at most the loss's
+curvature bound times ``||W^(1/2) X1||_2^2`` (``X1 = [X, 1]``, ``W`` the
+samples' shares): computed exactly from the smaller Gram matrix when one side
+has at most 256 entries, else by power iteration, over row chunks of any kind
+of rows (arrays, sparse matrices, streamed HDF5, array-API arrays).
+"""
+
+import numpy as np
+from scipy import sparse
+
+from ._namespace import namespace_of, sum_dtype, to_host
+from ._rows import DatasetRows, row_chunks
+
+# Sizes up to which the largest singular value is computed exactly from a Gram
+# matrix; larger problems use power iteration.
+_EXACT_GRAM_MAX_SIDE = 256
+_POWER_ITERATIONS = 50
+_POWER_RTOL = 1e-6
+_CHUNK_ROWS = 8192
+
+
+def squared_spectral_norm(X, weight, fit_intercept):
+    """Largest eigenvalue of ``X1^T diag(weight) X1`` with ``X1 = [X, 1]``.
+
+    Exact (from the smaller Gram matrix, in float64) when one side of ``X1`` has at
+    most 256 entries; otherwise by power iteration from a fixed start, 50 steps at
+    most, which is exact in practice and within a factor below 2 of the exact value
+    in all but contrived cases (the step 1 / L still decreases the objective while
+    L is over half the true constant). Computed in X's namespace, on its device.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix, DatasetRows, array-API array} of shape \
+(n_samples, n_features)
+    weight : array of shape (n_samples,) or shape ()
+        Non-negative weight of each sample (a scalar: the same for all), in
+        X's namespace.
+    fit_intercept : bool
+        Whether to append a column of ones to ``X``.
+
+    Returns
+    -------
+    float
+    """
+    xp, device = namespace_of(X)
+    n_samples, n_features = X.shape
+    dtype = sum_dtype(xp, device)
+    weight = xp.broadcast_to(xp.astype(weight, dtype), (n_samples,))
+    n_params = n_features + int(fit_intercept)
+    if isinstance(X, DatasetRows) and n_params > _EXACT_GRAM_MAX_SIDE:
+        return _power_iteration(xp, X, weight, fit_intercept)
+    if min(n_samples, n_params) <= _EXACT_GRAM_MAX_SIDE:
+        gram = (
+            _feature_gram(xp, X, weight, fit_intercept)
+            if n_params <= n_samples
+            else _sample_gram(xp, X, weight, fit_intercept)
+        )
+        return float(np.linalg.eigvalsh(to_host(xp, gram))[-1])
+    return _power_iteration(xp, X, weight, fit_intercept)
+
+
+def _with_ones(xp, X, fit_intercept, dtype):
+    """``[X, 1]`` in ``dtype`` (dense or sparse), or ``X`` in ``dtype``."""
+    if sparse.issparse(X):
+        X = sparse.csr_array(X, dtype=dtype)
+        if fit_intercept:
+            X = sparse.hstack([X, np.ones((X.shape[0], 1))], format="csr")
+        return X
+    X = xp.astype(xp.asarray(X), dtype)
+    if fit_intercept:
+        ones = xp.ones((X.shape[0], 1), dtype=dtype, device=xp.asarray(X).device)
+        X = xp.concat([X, ones], axis=1)
+    return X
+
+
+def _feature_gram(xp, X, weight, fit_intercept):
+    """``X1^T diag(weight) X1``, accumulated over row chunks to bound memory."""
+    n_params = X.shape[1] + int(fit_intercept)
+    gram = xp.zeros((n_params, n_params), dtype=weight.dtype, device=weight.device)
+    for start, chunk in row_chunks(X, _CHUNK_ROWS):
+        chunk_weight = xp.reshape(weight[start : start + chunk.shape[0]], (-1, 1))
+        chunk = _with_ones(xp, chunk, fit_intercept, weight.dtype)
+        weighted = (
+            chunk.multiply(chunk_weight)
+            if sparse.issparse(chunk)
+            else (chunk * chunk_weight)
+        )
+        product = chunk.T @ weighted
+        gram += product.toarray() if sparse.issparse(product) else product
+    return gram
+
+
+def _sample_gram(xp, X, weight, fit_intercept):
+    """``diag(w)^(1/2) X1 X1^T diag(w)^(1/2)``: same nonzero eigenvalues."""
+    if isinstance(X, DatasetRows):
+        X = np.concatenate([chunk.copy() for _, chunk in X.chunks()])
+    X1 = _with_ones(xp, X, fit_intercept, weight.dtype)
+    gram = X1 @ X1.T
+    gram = gram.toarray() if sparse.issparse(gram) else gram
+    root = xp.sqrt(weight)
+    return gram * xp.reshape(root, (-1, 1)) * xp.reshape(root, (1, -1))
+
+
+def _power_iteration(xp, X, weight, fit_intercept):
+    """Power iteration on ``X1^T diag(weight) X1`` from a fixed random start."""
+    # Products run in X's dtype so that float32 X is never copied to float64.
+    weight = xp.astype(weight, X.dtype)
+    return _largest_eigenvalue(
+        xp,
+        lambda vector: _gram_times(xp, X, weight, vector, fit_intercept),
+        X.shape[1] + int(fit_intercept),
+        weight.device,
+    )
+
+
+def _largest_eigenvalue(xp, gram_times, size, device):
+    """Power iteration with the product ``gram_times(vector)`` of a PSD matrix."""
+    start = np.random.RandomState(0).standard_normal(size)
+    vector = xp.asarray(start, dtype=sum_dtype(xp, device), device=device)
+    estimate = 0.0
+    for _ in range(_POWER_ITERATIONS):
+        vector = vector / xp.linalg.vector_norm(vector)
+        new_vector = gram_times(vector)
+        new_estimate = float(xp.sum(vector * new_vector))
+        vector = new_vector
+        if abs(new_estimate - estimate) <= _POWER_RTOL * new_estimate:
+            return new_estimate
+        estimate = new_estimate
+    return estimate
+
+
+def _gram_times(xp, X, weight, vector, fit_intercept):
+    """``X1^T diag(weight) X1 @ vector``, over row chunks, in ``vector``'s dtype."""
+    n_features = X.shape[1]
+    coef = xp.astype(vector[:n_features], X.dtype)
+    intercept = xp.astype(vector[n_features:], X.dtype)
+    new_vector = xp.zeros_like(vector)
+    for start, chunk in row_chunks(X, _CHUNK_ROWS):
+        product = chunk @ coef
+        if fit_intercept:
+            product = product + intercept
+        weighted = weight[start : start + chunk.shape[0]] * product
+        new_vector[:n_features] += weighted @ chunk
+        if fit_intercept:
+            new_vector[n_features:] += xp.sum(weighted, dtype=vector.dtype)
+    return new_vector
+
+
+def squared_frobenius_norm(X, weight, fit_intercept):
+    """``||diag(weight)^(1/2) X1||_F^2``: an upper bound of the squared spectral norm.
+
+    One pass over ``X`` (row chunks), against the Gram matrix or the power
+    iteration of :func:`squared_spectral_norm`: the bound for a first step
+    that the step rule corrects at once (the spectral steps' "auto" start).
+    """
+    xp, device = namespace_of(X)
+    dtype = sum_dtype(xp, device)
+    n_samples = X.shape[0]
+    weight = xp.broadcast_to(xp.astype(weight, dtype), (n_samples,))
+    total = float(xp.sum(weight)) if fit_intercept else 0.0
+    for start, chunk in row_chunks(X, _CHUNK_ROWS):
+        if sparse.issparse(chunk):
+            squares = np.asarray(chunk.multiply(chunk).sum(axis=1)).reshape(-1)
+        else:
+            squares = xp.sum(chunk * chunk, axis=1, dtype=dtype)
+        total += float(xp.sum(weight[start : start + chunk.shape[0]] * squares))
+    return total
