@@ -17,6 +17,7 @@ from ._logistic import (
     LinearClassifierMixin,
     TrainingProblem,
     _fitted_attributes,
+    resolved_solver,
 )
 from ._namespace import as_numpy
 
@@ -51,7 +52,8 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         folds' coefficients of the best combination.
     max_iter, tol, l1_ratio, solver, fit_intercept, class_weight, verbose
         As in :class:`GradientDescentLogisticRegression` (``verbose`` only
-        applies to the refit).
+        applies to the refit); the grid is of steps, so ``solver="auto"``
+        means plain steps ("gd") here.
 
     Attributes
     ----------
@@ -206,7 +208,8 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
                 learning_rate=steps,
                 max_iter=self.max_iter,
                 tol=self.tol,
-                solver=self.solver,
+                # The grid is of fixed steps: "auto" means plain ones here.
+                solver=resolved_solver(self.solver, 0.0),
             )
             for model, (c, r) in enumerate(grid):
                 self.n_iters_[fold, c, r] = result.n_iter[model]

@@ -113,10 +113,16 @@ def _add_model_options(parser):
         "--l1-ratio", type=_unit_interval, default=0.0, help="share of L1 (0: L2)"
     )
     parser.add_argument(
-        "--solver", choices=["gd", "nesterov"], default="gd", help="default: gd"
+        "--solver",
+        choices=["auto", "gd", "nesterov", "bb"],
+        default="auto",
+        help="auto (default): gd with a fixed --learning-rate, else bb "
+        "(spectral steps)",
     )
     parser.add_argument(
-        "--line-search", action="store_true", help="backtracking line search"
+        "--line-search",
+        action="store_true",
+        help="backtracking line search (gd, nesterov)",
     )
     parser.add_argument(
         "--scaler",

@@ -36,8 +36,8 @@ def gdlogreg(*args, cwd=None):
 def digits_model(tmp_path_factory):
     folder = tmp_path_factory.mktemp("digits")
     result = gdlogreg(
-        "train", "--max-iter", 300, "--model", folder / "m.skops", "--plot",
-        folder / "cost.png",
+        "train", "--solver", "gd", "--max-iter", 300, "--model",
+        folder / "m.skops", "--plot", folder / "cost.png",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     return folder, result
@@ -55,6 +55,14 @@ def test_train_on_bundled_digits_reports_and_saves(digits_model):
     with Image.open(folder / "cost.png") as image:
         assert image.format == "PNG" and image.size[0] > 300
     assert not list(folder.glob("*.partial"))
+
+
+def test_train_at_its_defaults_converges_without_a_warning():
+    result = gdlogreg("train")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    iterations = int(result.stdout.split("iterations")[1].split()[0])
+    assert iterations < 1000
 
 
 def test_saved_model_predicts_like_the_in_memory_pipeline(digits_model):
@@ -101,7 +109,7 @@ def test_predict_images_and_formats(digits_model, tmp_path):
 
 
 def test_compare_on_bundled_digits():
-    result = gdlogreg("compare", "--max-iter", 200)
+    result = gdlogreg("compare", "--solver", "gd", "--max-iter", 200)
     assert result.returncode == 0, result.stderr
     lines = {
         line[:22].strip(): line[22:].split() for line in result.stdout.splitlines()
@@ -223,7 +231,16 @@ def test_progress_is_shown_on_a_terminal_only():
         pytest.skip("scikit-learn < 1.9: no fit callbacks, no progress display")
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "sklearn_gdlogreg", "train", "--max-iter", "3000"],
+        [
+            sys.executable,
+            "-m",
+            "sklearn_gdlogreg",
+            "train",
+            "--solver",
+            "gd",
+            "--max-iter",
+            "3000",
+        ],  # fmt: skip
         stdout=subprocess.DEVNULL,
         stderr=terminal,
     )

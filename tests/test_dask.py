@@ -13,10 +13,15 @@ da = pytest.importorskip("dask.array", reason="Dask is an optional extra: [dask]
 distributed = pytest.importorskip("distributed")
 
 CONFIGS = {
-    "gd": dict(tol=0, max_iter=40),
+    "gd": dict(solver="gd", tol=0, max_iter=40),
     "nesterov-converges": dict(solver="nesterov", tol=1e-5),
     "balanced-elastic-net-line-search": dict(
-        class_weight="balanced", l1_ratio=0.3, line_search=True, tol=0, max_iter=40
+        solver="gd",
+        class_weight="balanced",
+        l1_ratio=0.3,
+        line_search=True,
+        tol=0,
+        max_iter=40,
     ),
 }
 
@@ -87,12 +92,26 @@ def test_predictions_are_dask_arrays_equal_to_in_memory_ones(client):
         np.testing.assert_allclose(lazy.compute(), expected, rtol=1e-12, err_msg=method)
 
 
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_cluster_spectral_fit_reaches_the_in_memory_solution(client, n_classes):
+    """Spectral steps are ratios of sums: summed in another order, the path may
+    part from the in-memory one by rounding, but not the solution."""
+    X, y, weight = _data(n_classes)
+    params = dict(solver="bb", class_weight="balanced", l1_ratio=0.3, tol=1e-7)
+    reference = GradientDescentLogisticRegression(**params).fit(X, y, weight)
+    model = GradientDescentLogisticRegression(**params).fit(
+        da.from_array(X, chunks=(500, 8)), y, weight
+    )
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.coef_ == 0, reference.coef_ == 0)
+
+
 def test_fused_blocks_float32_and_many_features_on_the_cluster(client):
     """Blocks above 1 MB run the fused kernel on the workers; float32 stays
     float32; 300 features take the power-iteration step on the cluster."""
     X, y, weight = _data(2, n_samples=3000, n_features=300)
     X = X.astype(np.float32)
-    params = dict(tol=0, max_iter=15)
+    params = dict(solver="gd", tol=0, max_iter=15)
     reference = GradientDescentLogisticRegression(**params).fit(X, y, weight)
     model = GradientDescentLogisticRegression(**params).fit(
         da.from_array(X, chunks=(1500, 300)), y, weight
