@@ -180,7 +180,7 @@ def gradient_descent(
         )
     return DescentResult(
         params=x,
-        n_iter=history.n_iter.copy(),
+        n_iter=history.n_iter,
         loss_curves=history.curves(),
         objective=value_x,
         gradient_max=gradient_max,
@@ -205,11 +205,19 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
     t = np.ones(k)
     short_steps = np.full((k, ABB_MEMORY), np.inf)
     history = _History(k, max_iter)
-    # Each model's last recorded objective, and the growth that is divergence.
+    # Each model's last recorded objective, and the growth that is divergence
+    # (any value where the start is not finite).
     first, last = value_x.copy(), value_x.copy()
-    growth_limit = MAX_GROWTH * np.maximum(first, 1.0)
+    growth_limit = np.where(
+        np.isfinite(first), MAX_GROWTH * np.maximum(first, 1.0), -np.inf
+    )
     rises = np.zeros(k, dtype=int)
     running = np.ones(k, dtype=bool)
+    n_running = k
+    any_rises = False
+    # The steps as they scale the gradient; plain steps keep theirs.
+    adaptive = spectral or line_search
+    step_scale = None
     converged = np.zeros(k, dtype=bool)
     diverged = [None] * k
     gradient_max = np.full(k, np.inf)
@@ -217,7 +225,7 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
     print_every = 1 if verbose >= 2 else 100
 
     for iteration in range(max_iter):
-        everyone = running.all()
+        everyone = n_running == k
         if everyone:
             # All models running: work on the arrays themselves, no copies.
             active, sub = slice(None), objective
@@ -228,24 +236,37 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
                 break
             sub = objective.select(active)
             x_a, y_a, gradient = (_take(xp, a, active) for a in (x, y, gradient_y))
+            step_scale = None
         steps = step[active]
-        x_new = sub.prox(y_a - per_model(xp, steps, gradient) * gradient, steps)
-        gradient_max[active] = (
-            _max_abs(xp, (y_a - x_new) / per_model(xp, steps, x_new))
-            if sub.has_l1
-            else _max_abs(xp, gradient)
-        )
+        if step_scale is None or adaptive:
+            step_scale = per_model(xp, steps, gradient)
+        x_new = sub.prox(y_a - step_scale * gradient, steps)
         value = value_x[active]
-        rises[active] = (rises[active] + 1) * (value > last[active])
-        # value + gradient_max is finite only where both are.
-        problem = (
-            ~np.isfinite(value + gradient_max[active])
-            | (rises[active] >= MAX_CONSECUTIVE_RISES)
-            | (value > growth_limit[active])
-        )
-        done = gradient_max[active] <= tol if tol > 0 else np.zeros_like(problem)
-        problem &= ~done
-        if problem.any() or done.any():
+        rising = value > last[active]
+        # Below the growth limit: not NaN nor infinity either.
+        healthy = value <= growth_limit[active]
+        if rising.any():
+            rises[active] = (rises[active] + 1) * rising
+            healthy &= rises[active] < MAX_CONSECUTIVE_RISES
+            any_rises = True
+        elif any_rises:
+            rises[:] = 0
+            any_rises = False
+        done = None
+        checked = tol > 0 or sub.has_l1
+        if checked:
+            # The stopping criterion; without tol, only its finiteness counts.
+            gradient_max[active] = (
+                _max_abs(xp, (y_a - x_new) / per_model(xp, steps, x_new))
+                if sub.has_l1
+                else _max_abs(xp, gradient)
+            )
+            healthy &= np.isfinite(gradient_max[active])
+            if tol > 0:
+                done = gradient_max[active] <= tol
+        if not healthy.all() or (done is not None and done.any()):
+            done = np.zeros_like(healthy) if done is None else done
+            problem = ~healthy & ~done
             models = np.arange(k)[active]
             converged[models[done]] = True
             for model in models[problem]:
@@ -254,13 +275,16 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
                     iteration,
                     _divergence(
                         value_x[model],
-                        gradient_max[model],
+                        gradient_max[model] if checked else 0.0,
                         rises[model],
                         first[model],
                     ),
                 )
             keep = ~(done | problem)
             running[models[~keep]] = False
+            history.stop(models[~keep], iteration)
+            n_running = int(running.sum())
+            step_scale = None
             if not keep.any():
                 continue
             everyone = False
@@ -276,18 +300,19 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
         if k == 1 and verbose and iteration % print_every == 0:
             print(f"Cost after iteration {iteration}: {value_x[0]:f}", flush=True)
 
-        if not (momentum or spectral or line_search):
-            # The course's plain step: the new point and its gradient, no more.
-            smooth_y_new, gradient_new = sub.loss_gradient(x_new)
-            value_new = (
-                smooth_y_new + sub.nonsmooth(x_new)
-                if sub.has_l1
-                else smooth_y_new.copy()
-            )
-            x, gradient_y, smooth_y, value_x = _store(
-                xp, everyone, active, (x, x_new), (gradient_y, gradient_new),
-                (smooth_y, smooth_y_new), (value_x, value_new),
-            )  # fmt: skip
+        if not (momentum or adaptive):
+            # The course's plain step: the new point and its gradient, no more
+            # (the smooth part alone is not needed again).
+            value_new, gradient_new = sub.loss_gradient(x_new)
+            if sub.has_l1:
+                value_new = value_new + sub.nonsmooth(x_new)
+            if everyone:
+                x, gradient_y, value_x = x_new, gradient_new, value_new
+            else:
+                x, gradient_y, value_x = _store(
+                    xp, active, (x, x_new), (gradient_y, gradient_new),
+                    (value_x, value_new),
+                )  # fmt: skip
             y = x
             if callback is not None and callback(iteration, history.latest(iteration),
                                                  x):  # fmt: skip
@@ -331,15 +356,23 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
                 stopped = True
                 break
 
+    if not (tol > 0 or objective.has_l1):
+        # Not needed to steer the loop: the criterion at the final point.
+        gradient_max = _max_abs(xp, gradient_y)
     return x, value_x, history, gradient_max, converged, diverged, stopped
 
 
 class _History:
-    """The objective entering each update, per model, in one growing array."""
+    """The objective entering each update, per model, in one growing array.
+
+    A model records from iteration 0 until it stops, so its count of updates
+    is the iteration it stopped at, or the number of iterations run.
+    """
 
     def __init__(self, k, max_iter):
         self.values = np.empty((min(max_iter, 1024), k))
-        self.n_iter = np.zeros(k, dtype=np.intp)
+        self.stopped_at = np.full(k, -1)
+        self.iterations = 0
         self.models = np.arange(k)
 
     def record(self, iteration, models, values):
@@ -348,22 +381,16 @@ class _History:
             grown[:iteration] = self.values
             self.values = grown
         self.values[iteration, models] = values
-        self.n_iter[models] += 1
+        self.iterations = iteration + 1
 
-    def last(self, models, default):
-        """Each model's last recorded value (``default`` where none)."""
-        n = self.n_iter[models]
-        if np.ndim(n) == 0:
-            return self.values[n - 1, models] if n else default
-        rows = np.maximum(n - 1, 0)
-        return np.where(n > 0, self.values[rows, self.models[models]], default)
+    def stop(self, models, iteration):
+        """The ``models`` record nothing from ``iteration`` on."""
+        self.stopped_at[models] = iteration
 
-    def first(self, models, default):
-        """Each model's first recorded value (``default`` where none)."""
-        n = self.n_iter[models]
-        if np.ndim(n) == 0:
-            return self.values[0, models] if n else default
-        return np.where(n > 0, self.values[0, models], default)
+    @property
+    def n_iter(self):
+        """Updates recorded per model."""
+        return np.where(self.stopped_at >= 0, self.stopped_at, self.iterations)
 
     def recent_max(self, iteration, models, memory):
         """The largest of the last ``memory`` values up to ``iteration``."""
@@ -380,13 +407,8 @@ class _History:
         return [self.values[:n, model].copy() for model, n in enumerate(self.n_iter)]
 
 
-def _store(xp, everyone, models, *pairs):
-    """Each ``(whole, new)`` pair's ``whole`` with ``new`` in its ``models`` rows.
-
-    ``new`` itself where every model ran.
-    """
-    if everyone:
-        return tuple(new for _, new in pairs)
+def _store(xp, models, *pairs):
+    """Each ``(whole, new)`` pair's ``whole`` with ``new`` in its ``models`` rows."""
     return tuple(
         _put(np if isinstance(whole, np.ndarray) else xp, whole, models, new)
         for whole, new in pairs

@@ -131,7 +131,8 @@ class NumpyRows(_Rows):
     """NumPy or SciPy-sparse rows: ``X @ coef.T``, then ``residual @ X``.
 
     Written with NumPy's own functions and no array-API indirection, so that a
-    small problem pays for arithmetic, not for Python calls.
+    small problem pays for arithmetic, not for Python calls: one model's raw
+    predictions are one matrix-vector product.
     """
 
     def __init__(self, *args):
@@ -140,52 +141,96 @@ class NumpyRows(_Rows):
         self._rows = np.arange(self.X.shape[0])
         if self.n_outputs == 1:
             self.target = np.reshape(self.target, -1)
+            # float64 data sums in its own precision, without a copy.
+            self._exact_sums = self.dtype == np.float64
+            self._shared = self.share.ndim == 0
 
     def raw(self, params):
         """Raw predictions ``coef @ X.T + intercept``, shape (k, n_outputs, n)."""
         k, m, _ = params.shape
         p = self.n_features
-        raw = params[..., :p].reshape(k * m, p) @ self.X.T
+        if k * m == 1:
+            raw = self.X @ params[0, 0, :p]
+        else:
+            raw = params[..., :p].reshape(k * m, p) @ self.X.T
         if not isinstance(raw, np.ndarray):
             raw = np.asarray(raw)  # from a sparse product
         if self.fit_intercept:
-            raw += params[..., p].reshape(-1, 1)
+            raw += params[..., p].reshape(-1, 1) if k * m > 1 else params[0, 0, p]
         return raw.reshape(k, m, -1)
 
     def value(self, params):
         raw = self.raw(params)
         if self.n_outputs == 1:
-            raw = raw[:, 0, :]
-            per_sample = np.logaddexp(0, raw)
-            per_sample -= self.target * raw
-        else:
-            per_sample = self._multinomial(raw, gradient=False)[0]
-        return self._mean(per_sample)
+            return self._binary_mean(raw[:, 0, :], np.logaddexp(0, raw[:, 0, :]))
+        return self._mean(self._multinomial(raw, gradient=False)[0])
 
     def loss_gradient(self, params):
+        if self.n_outputs == 1 and params.shape[0] == 1:
+            return self._one_binary(params)
         raw = self.raw(params)
         if self.n_outputs == 1:
             raw = raw[:, 0, :]
-            per_sample = np.logaddexp(0, raw)
-            per_sample -= self.target * raw
+            values = self._binary_mean(raw, np.logaddexp(0, raw))
             residual = expit(raw)
             residual -= self.target
         else:
             per_sample, residual = self._multinomial(raw, gradient=True)
+            values = self._mean(per_sample)
         residual *= self.share
         k, m = params.shape[:2]
-        flat = residual.reshape(k * m, -1)
+        p = self.n_features
         gradient = np.empty_like(params)
+        if k * m == 1:
+            flat = residual.reshape(-1)
+            gradient[0, 0, :p] = flat @ self.X
+            if self.fit_intercept:
+                gradient[0, 0, p] = flat.sum()
+            return values, gradient
+        flat = residual.reshape(k * m, -1)
         product = flat @ self.X
-        gradient[..., : self.n_features] = np.asarray(product).reshape(k, m, -1)
+        gradient[..., :p] = np.asarray(product).reshape(k, m, -1)
         if self.fit_intercept:
-            gradient[..., self.n_features] = flat.sum(axis=1).reshape(k, m)
-        return self._mean(per_sample), gradient
+            gradient[..., p] = flat.sum(axis=1).reshape(k, m)
+        return values, gradient
+
+    def _one_binary(self, params):
+        """:meth:`loss_gradient` of one binary model, in as few calls as can be."""
+        p = self.n_features
+        coef = params[0, 0]
+        raw = np.asarray(self.X @ coef[:p])
+        if self.fit_intercept:
+            raw += coef[p]
+        values = self._binary_mean(raw, np.logaddexp(0, raw))
+        residual = expit(raw)
+        residual -= self.target
+        residual *= self.share
+        gradient = np.empty_like(params)
+        gradient[0, 0, :p] = residual @ self.X
+        if self.fit_intercept:
+            gradient[0, 0, p] = residual.sum()
+        return np.array((values,)), gradient
+
+    def _binary_mean(self, raw, softplus):
+        """Weighted mean per model of ``softplus - target * raw``, float64.
+
+        Per sample first: the sums of ``softplus`` and of ``target * raw`` are
+        each far larger than their difference near a good fit, and would lose
+        the digits a line search compares.
+        """
+        softplus -= self.target * raw
+        if self._exact_sums:
+            return (
+                softplus.sum(axis=-1) * float(self.share)
+                if self._shared
+                else (softplus @ self.share)
+            )
+        return self._mean(softplus)
 
     def _mean(self, per_sample):
-        """Weighted mean per model of (k, n) per-sample losses, float64."""
+        """Weighted mean per model of (k, n) (or (n,)) per-sample losses, float64."""
         if self.share.ndim == 0:
-            return np.sum(per_sample, axis=1, dtype=np.float64) * float(self.share)
+            return np.sum(per_sample, axis=-1, dtype=np.float64) * float(self.share)
         return np.dot(per_sample.astype(np.float64, copy=False), self.share)
 
     def _multinomial(self, raw, gradient):

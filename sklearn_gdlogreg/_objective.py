@@ -99,8 +99,12 @@ shape (n_samples, n_features)
         self.has_l2 = bool(np.any(self.l2_reg_strength))
         self.has_l1 = bool(np.any(self.l1_reg_strength))
         self._numpy = is_numpy(self.xp)
-        # The L2 strengths shaped to scale (k, n_outputs, n_features) arrays.
+        # The L2 strengths shaped to scale (k, n_outputs, n_features) arrays,
+        # and as a number where all models share one.
         self._l2_column = np.reshape(self.l2_reg_strength, (-1, 1, 1))
+        self._l2_shared = (
+            float(self.l2_reg_strength) if np.ndim(self.l2_reg_strength) == 0 else None
+        )
 
     @property
     def n_params(self):
@@ -145,12 +149,27 @@ shape (n_samples, n_features)
         """The L2 part of J per model (0 without one)."""
         if not self.has_l2:
             return 0.0
-        coef = params[..., : self.X.shape[1]]
+        p = self.X.shape[1]
+        if self._one_vector(params):
+            coef = params[0, 0, :p].astype(np.float64, copy=False)
+            return 0.5 * self._l2_shared * float(coef @ coef)
+        coef = params[..., :p]
         return 0.5 * self.l2_reg_strength * self._sums(coef * coef)
+
+    def _one_vector(self, params):
+        """Whether ``params`` are one NumPy model of one output, one strength."""
+        return (
+            self._numpy
+            and params.shape[0] * params.shape[1] == 1
+            and self._l2_shared is not None
+        )
 
     def _add_l2_gradient(self, gradient, params):
         """Add the L2 part's gradient to ``gradient`` in place."""
         n_features = self.X.shape[1]
+        if self._one_vector(params):
+            gradient[0, 0, :n_features] += self._l2_shared * params[0, 0, :n_features]
+            return gradient
         coef = params[..., :n_features]
         strength = (
             self._l2_column
