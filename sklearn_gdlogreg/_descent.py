@@ -21,6 +21,7 @@ device (a GPU, say); the per-model bookkeeping (objective values, steps,
 stopping) is on the host, a few numbers per iteration.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +52,8 @@ ABB_THRESHOLD = 0.5
 ABB_MEMORY = 3
 
 SOLVERS = ("gd", "nesterov", "bb")
+# Machine epsilon of float32 and float64.
+_EPS = {name: float(np.finfo(name).eps) for name in ("float32", "float64")}
 
 
 @dataclass
@@ -203,7 +206,7 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
     y = xp.asarray(x, copy=True) if momentum else x
     value_x = smooth_y + objective.nonsmooth(x)
     t = np.ones(k)
-    short_steps = np.full((k, ABB_MEMORY), np.inf)
+    short_steps = [[] for _ in range(k)]
     history = _History(k, max_iter)
     # Each model's last recorded objective, and the growth that is divergence
     # (any value where the start is not finite).
@@ -319,18 +322,20 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
                 stopped = True
                 break
             continue
-        step_to = _Step(sub, x_a, y_a, gradient, t[active] if momentum else None)
-        evaluated = step_to.evaluate(x_new, steps)
         if spectral:
             reference = history.recent_max(iteration, active, NONMONOTONE_MEMORY)
-            evaluated = step_to.backtrack_nonmonotone(evaluated, reference, steps)
-            step[active] = _spectral_step(
-                xp, x_a, gradient, evaluated, short_steps, active
+            evaluated, step[active] = _spectral(
+                xp, sub, x_a, gradient, x_new, steps, reference, short_steps, active
             )
-        elif line_search:
+        else:
+            step_to = _Step(sub, x_a, y_a, gradient, t[active] if momentum else None)
+            evaluated = step_to.evaluate(x_new, steps)
+        if line_search and not spectral:
             evaluated = step_to.backtrack(evaluated, smooth_y[active], steps)
             step[active] = evaluated.steps * GROW
-        x_new, value_new = evaluated.x, evaluated.smooth_x + sub.nonsmooth(evaluated.x)
+        x_new, value_new = evaluated.x, evaluated.smooth_x
+        if sub.has_l1:
+            value_new = value_new + sub.nonsmooth(x_new)
         if momentum:
             # Restart the momentum where the objective rose.
             restart = value_new > value_x[active]
@@ -422,26 +427,82 @@ def _sums(xp, array):
     return model_sums(xp, array)
 
 
-def _spectral_step(xp, x, gradient, evaluated, short_steps, models):
-    """The next ABBmin step of each model, from the step just accepted.
+def _spectral(xp, objective, x, gradient, x_new, steps, reference, short, models):
+    """One spectral iteration from ``x``: the accepted point and the next steps.
 
-    With ``s`` the change of the parameters and ``r`` that of the gradient,
-    the long step is ``s.s / s.r`` (BB1), the short one ``s.r / r.r`` (BB2).
+    ``x_new = prox(x - step * gradient)`` is accepted by SpaRSA's non-monotone
+    test, ``F(x_new) <= reference - sigma / step * ||x_new - x||^2`` with
+    ``reference`` the largest recent objective value (spectral steps may rise
+    now and then, which is what makes them fast); a rejected step is halved
+    until it passes, only its models evaluated again. Then, with ``s`` the
+    change of the parameters and ``r`` that of the gradient, the long step is
+    ``s.s / s.r`` (BB1) and the short one ``s.r / r.r`` (BB2); the next step
+    is ABBmin's: the smallest of the last ``ABB_MEMORY`` short steps where the
+    short one is below ``ABB_THRESHOLD`` times the long one, else the long one.
     Where ``s.r <= 0`` (no curvature seen) the accepted step is kept.
+
+    Returns
+    -------
+    evaluated : _Evaluated
+    next_steps : ndarray of shape (k,)
     """
-    s = evaluated.x - x
-    r = evaluated.gradient_x - gradient
-    ss, sr, rr = _sums(xp, s * s), _sums(xp, s * r), _sums(xp, r * r)
-    steps = evaluated.steps
-    curved = (sr > 0) & (rr > 0) & np.isfinite(ss)
-    long = ss / np.where(curved, sr, 1.0)
-    short = np.where(curved, sr / np.where(curved, rr, 1.0), np.inf)
-    recent = short_steps[models]
-    recent[:, 1:] = recent[:, :-1].copy()
-    recent[:, 0] = short
-    short_steps[models] = recent
-    adaptive = np.where(short < ABB_THRESHOLD * long, recent.min(axis=1), long)
-    return np.where(curved, adaptive, steps)
+    # Rounding in F is about eps * |F|: do not reject steps for less.
+    single = x.dtype == getattr(xp, "float32", np.float32)
+    reference = reference + 8 * _EPS["float32" if single else "float64"] * np.abs(
+        reference
+    )
+    smooth, gradient_new = objective.loss_gradient(x_new)
+    for _ in range(MAX_BACKTRACKS):
+        change = x_new - x
+        ss = _dots(xp, change, change)
+        value = smooth + objective.nonsmooth(x_new) if objective.has_l1 else smooth
+        bad = ~(value <= reference - SUFFICIENT_DECREASE * ss / steps)  # NaN too
+        if not bad.any():
+            break
+        steps = np.where(bad, steps * SHRINK, steps)
+        rejected = np.flatnonzero(bad)
+        sub = objective.select(rejected)
+        x_b, gradient_b = _take(xp, x, rejected), _take(xp, gradient, rejected)
+        x_b = sub.prox(x_b - per_model(xp, steps[rejected], x_b) * gradient_b,
+                       steps[rejected])  # fmt: skip
+        smooth_b, gradient_x_b = sub.loss_gradient(x_b)
+        x_new = _put(xp, x_new, rejected, x_b)
+        gradient_new = _put(xp, gradient_new, rejected, gradient_x_b)
+        smooth = np.array(smooth, dtype=np.float64)
+        smooth[rejected] = smooth_b
+    r = gradient_new - gradient
+    products = zip(
+        ss.tolist(),
+        _dots(xp, change, r).tolist(),
+        _dots(xp, r, r).tolist(),
+        steps.tolist(),
+        range(len(short)) if isinstance(models, slice) else models.tolist(),
+        strict=False,
+    )
+    next_steps = []
+    for ss_j, sr, rr, step, model in products:
+        if not (sr > 0 and rr > 0 and math.isfinite(ss_j)):
+            next_steps.append(step)
+            continue
+        long, short_step = ss_j / sr, sr / rr
+        recent = short[model]
+        recent.insert(0, short_step)
+        del recent[ABB_MEMORY:]
+        next_steps.append(min(recent) if short_step < ABB_THRESHOLD * long else long)
+    return _Evaluated(x_new, steps, smooth, gradient_new), np.array(next_steps)
+
+
+def _dots(xp, a, b):
+    """Per-model dot products of two (k, ...) arrays, float64 on the host."""
+    if not is_numpy(xp):
+        return model_sums(xp, a * b)
+    k = a.shape[0]
+    a, b = a.reshape(k, -1), b.reshape(k, -1)
+    if a.dtype != np.float64:
+        a, b = a.astype(np.float64), b.astype(np.float64)
+    if k == 1:
+        return np.array((a[0] @ b[0],))
+    return np.einsum("ij,ij->i", a, b)
 
 
 def auto_step(objective, exact=True):
@@ -561,44 +622,6 @@ class _Step:
             steps = np.where(bad, steps * SHRINK, steps)
             x_new = objective.prox(y - per_model(xp, steps, gradient) * gradient, steps)
             evaluated = self.evaluate(x_new, steps)
-        return evaluated
-
-    def backtrack_nonmonotone(self, evaluated, reference, steps):
-        """Halve each model's step until its objective is below ``reference``.
-
-        SpaRSA's non-monotone test: ``F(x_new) <= reference - sigma / step *
-        ||x_new - y||^2``, with ``reference`` the largest recent objective value
-        (not the last one: spectral steps may rise now and then, which is what
-        makes them fast). Only the models whose step was rejected are evaluated
-        again.
-        """
-        objective, y, gradient, xp = self.objective, self.y, self.gradient, self.xp
-        for _ in range(MAX_BACKTRACKS):
-            change = evaluated.x - y
-            value = evaluated.smooth_x + objective.nonsmooth(evaluated.x)
-            # Rounding in F is about eps * |F|: do not reject steps for less.
-            slack = 8 * xp.finfo(change.dtype).eps * np.abs(reference)
-            decrease = SUFFICIENT_DECREASE * _sums(xp, change * change) / steps
-            bad = ~(value <= reference - decrease + slack)  # NaN is bad too
-            if not bad.any():
-                break
-            steps = np.where(bad, steps * SHRINK, steps)
-            if bad.all():
-                x_new = objective.prox(y - per_model(xp, steps, gradient) * gradient,
-                                       steps)  # fmt: skip
-                evaluated = _Evaluated(x_new, steps, *objective.loss_gradient(x_new))
-                continue
-            models = np.flatnonzero(bad)
-            sub = objective.select(models)
-            y_b, gradient_b = _take(xp, y, models), _take(xp, gradient, models)
-            x_b = sub.prox(y_b - per_model(xp, steps[models], y_b) * gradient_b,
-                           steps[models])  # fmt: skip
-            smooth_b, gradient_x_b = sub.loss_gradient(x_b)
-            evaluated.x = _put(xp, evaluated.x, models, x_b)
-            evaluated.gradient_x = _put(xp, evaluated.gradient_x, models, gradient_x_b)
-            evaluated.smooth_x = np.asarray(evaluated.smooth_x, dtype=np.float64)
-            evaluated.smooth_x[models] = smooth_b
-            evaluated.steps = steps
         return evaluated
 
 

@@ -51,9 +51,12 @@ def model_sums(xp, array):
 
 def per_model(xp, values, like):
     """Per-model host ``values`` shaped and typed to scale the (k, ...) ``like``."""
-    values = np.reshape(np.asarray(values), (-1,) + (1,) * (like.ndim - 1))
     if is_numpy(xp):
+        if isinstance(values, np.ndarray) and values.size == 1:
+            return values.item()  # a Python float keeps like's dtype
+        values = np.reshape(values, (-1,) + (1,) * (like.ndim - 1))
         return values.astype(like.dtype)
+    values = np.reshape(np.asarray(values), (-1,) + (1,) * (like.ndim - 1))
     return xp.asarray(values, dtype=like.dtype, device=like.device)
 
 
