@@ -109,10 +109,12 @@ def _lbfgs(options, **more):
 def run_defaults(config, result):
     table = Table(
         title="Defaults: GradientDescentLogisticRegression() with no arguments",
-        columns=["data", "warning", "iterations", "objective gap", "÷ lbfgs time"],
+        columns=["data", "warning", "iterations", "objective gap",
+                 "÷ lbfgs time, default threads", "÷ lbfgs time, one thread"],
         note="objective gap: (J - J*) / J* with J* from lbfgs at tol=1e-12; time "
-        "over LogisticRegression()'s (default threads, medians).",
-    )
+        "over LogisticRegression()'s, both at default threads, then both on one "
+        "thread (threadpoolctl; numba one thread); medians.",
+    )  # fmt: skip
     for name, X, y in default_sets(config):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
@@ -122,21 +124,26 @@ def run_defaults(config, result):
             _lbfgs({}, tol=1e-12, max_iter=100_000).fit(X, y), X, y
         )
         gap = (logistic_objective(model, X, y) - best) / best
-        ours = _median_seconds(
-            lambda X=X, y=y: GradientDescentLogisticRegression().fit(X, y),
-            config.repeats,
-        )
-        with quiet_convergence():
-            theirs = _median_seconds(
-                lambda X=X, y=y: LogisticRegression().fit(X, y), config.repeats
-            )
+        ratios = []
+        for limit in (None, 1):
+            with threadpoolctl.threadpool_limits(limit), quiet_convergence():
+                previous = _numba_threads(limit)
+                ours = _median_seconds(
+                    lambda X=X, y=y: GradientDescentLogisticRegression().fit(X, y),
+                    config.repeats,
+                )
+                theirs = _median_seconds(
+                    lambda X=X, y=y: LogisticRegression().fit(X, y), config.repeats
+                )
+                _numba_threads(previous)
+            ratios.append(ours / theirs)
         table.rows.append(
             [name, "yes" if warned else "no", model.n_iter_, fmt(gap, 3),
-             fmt(ours / theirs, 3)]
+             fmt(ratios[0], 3), fmt(ratios[1], 3)]
         )  # fmt: skip
         result.raw.setdefault("defaults", {})[name] = {
             "warned": warned, "n_iter": model.n_iter_, "gap": gap,
-            "seconds": ours, "lbfgs_seconds": theirs,
+            "ratio_default_threads": ratios[0], "ratio_one_thread": ratios[1],
         }  # fmt: skip
     result.tables.append(table)
 

@@ -47,6 +47,7 @@ class FitHooks:
         # The history the fitted estimators of each iteration see; only kept when
         # a callback will look at it.
         self.loss_curve = np.empty(max_iter) if self.per_iteration else None
+        self._begin_attributes = None
 
     @property
     def per_iteration(self):
@@ -54,6 +55,17 @@ class FitHooks:
         return self.context is not None and bool(
             getattr(self.estimator, "_skl_callbacks", None)
         )
+
+    def start(self, fitted_attributes):
+        """The model the first iteration begins from.
+
+        Parameters
+        ----------
+        fitted_attributes : callable
+            Returns the estimator's fitted attributes at the start, given
+            ``loss_curve`` (empty).
+        """
+        self._begin_attributes = fitted_attributes
 
     def iteration(self, iteration, value, fitted_attributes):
         """Report one iteration; return True if a callback asks to stop.
@@ -71,7 +83,17 @@ class FitHooks:
         self.loss_curve[iteration] = value
         curve = self.loss_curve[: iteration + 1]
         context = self.context.subcontext(task_name="iteration")
-        context.call_on_fit_task_begin(estimator=self.estimator, **self.arguments)
+        # The model the iteration starts from: the previous one's, as
+        # LogisticRegression passes it.
+        begin, before = self._begin_attributes, self.loss_curve[:iteration]
+        context.call_on_fit_task_begin(
+            estimator=self.estimator,
+            **self.arguments,
+            reconstruction_attributes=None
+            if begin is None
+            else lambda: begin(before.copy()),
+        )
+        self._begin_attributes = fitted_attributes
         return context.call_on_fit_task_end(
             estimator=self.estimator,
             **self.arguments,

@@ -16,6 +16,7 @@ Dask is optional (``pip install sklearn-gdlogreg[dask]``): it is imported only
 for a Dask array, which cannot exist without it.
 """
 
+import contextlib
 import sys
 
 import numpy as np
@@ -250,6 +251,10 @@ class DaskBlocks:
             self.fit_intercept,
             self.weight_sum,
         )
+
+    def running(self):
+        """The context a descent runs in: none (the work is on the workers)."""
+        return contextlib.nullcontext()
 
     def value(self, params):
         return self.loss_gradient(params)[0]

@@ -10,7 +10,8 @@ divergence, and computes only the models still running.
 The objective is anything with these methods (see ``_objective.LinearObjective``):
 ``loss_gradient(params) -> (values, gradient)`` of the smooth part, ``has_l1``,
 ``nonsmooth(params) -> values``, ``prox(params, step) -> params`` and
-``select(models) -> objective`` (indices may repeat), and optionally ``xp``, the
+``select(models) -> objective`` (indices may repeat), and optionally
+``running()``, a context the whole descent runs in, and ``xp``, the
 array namespace of the parameters (NumPy by default). An iteration makes one
 ``loss_gradient`` call (one read of the data with the fused pass): at the new
 point, and with momentum at Nesterov's next point too, in the same call; a
@@ -21,6 +22,7 @@ device (a GPU, say); the per-model bookkeeping (objective values, steps,
 stopping) is on the host, a few numbers per iteration.
 """
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -161,7 +163,8 @@ def gradient_descent(
     step = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (k,)).copy()
     # Steps too large for the data overflow: the divergence checks report it,
     # as a ValueError naming the learning rate, not as a RuntimeWarning.
-    with np.errstate(over="ignore", invalid="ignore"):
+    running = getattr(objective, "running", contextlib.nullcontext)
+    with np.errstate(over="ignore", invalid="ignore"), running():
         result = _descend(objective, xp, x, step, max_iter, tol, solver,
                           line_search, verbose, callback)  # fmt: skip
     x, value_x, history, gradient_max, converged, diverged, stopped = result
@@ -243,7 +246,7 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
         steps = step[active]
         if step_scale is None or adaptive:
             step_scale = per_model(xp, steps, gradient)
-        x_new = sub.prox(y_a - step_scale * gradient, steps)
+        x_new = sub.prox(_moved(xp, y_a, step_scale, gradient), steps)
         value = value_x[active]
         rising = value > last[active]
         # Below the growth limit: not NaN nor infinity either.
@@ -361,7 +364,7 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
                 stopped = True
                 break
 
-    if not (tol > 0 or objective.has_l1):
+    if not (tol > 0 or objective.has_l1) or max_iter == 0:
         # Not needed to steer the loop: the criterion at the final point.
         gradient_max = _max_abs(xp, gradient_y)
     return x, value_x, history, gradient_max, converged, diverged, stopped
@@ -463,8 +466,8 @@ def _spectral(xp, objective, x, gradient, x_new, steps, reference, short, models
         rejected = np.flatnonzero(bad)
         sub = objective.select(rejected)
         x_b, gradient_b = _take(xp, x, rejected), _take(xp, gradient, rejected)
-        x_b = sub.prox(x_b - per_model(xp, steps[rejected], x_b) * gradient_b,
-                       steps[rejected])  # fmt: skip
+        scale = per_model(xp, steps[rejected], x_b)
+        x_b = sub.prox(_moved(xp, x_b, scale, gradient_b), steps[rejected])
         smooth_b, gradient_x_b = sub.loss_gradient(x_b)
         x_new = _put(xp, x_new, rejected, x_b)
         gradient_new = _put(xp, gradient_new, rejected, gradient_x_b)
@@ -490,6 +493,12 @@ def _spectral(xp, objective, x, gradient, x_new, steps, reference, short, models
         del recent[ABB_MEMORY:]
         next_steps.append(min(recent) if short_step < ABB_THRESHOLD * long else long)
     return _Evaluated(x_new, steps, smooth, gradient_new), np.array(next_steps)
+
+
+def _moved(xp, y, scale, gradient):
+    """``y - scale * gradient`` in y's dtype (``scale`` from ``per_model``)."""
+    moved = y - scale * gradient
+    return moved if moved.dtype == y.dtype else xp.astype(moved, y.dtype)
 
 
 def _dots(xp, a, b):
@@ -620,7 +629,8 @@ class _Step:
             if not bad.any():
                 break
             steps = np.where(bad, steps * SHRINK, steps)
-            x_new = objective.prox(y - per_model(xp, steps, gradient) * gradient, steps)
+            scale = per_model(xp, steps, gradient)
+            x_new = objective.prox(_moved(xp, y, scale, gradient), steps)
             evaluated = self.evaluate(x_new, steps)
         return evaluated
 

@@ -74,7 +74,9 @@ class LinearClassifierMixin(ClassifierMixin):
         coef, intercept = self.coef_, self.intercept_
         if not is_numpy(xp) and coef.dtype != X.dtype:
             coef, intercept = xp.astype(coef, X.dtype), xp.astype(intercept, X.dtype)
-        raw = X @ coef.T + intercept
+        # Overflowing margins are +-inf: probabilities 0 and 1, their limits.
+        with np.errstate(over="ignore"):
+            raw = X @ coef.T + intercept
         return loss_for_classes(len(self.classes_), xp), (
             np.asarray(raw) if is_numpy(xp) else raw
         )
@@ -212,7 +214,8 @@ class GradientDescentLogisticRegression(
         decreases the objective on any data. The step used is in
         ``learning_rate_``.
     max_iter : int, default=1000
-        Largest number of iterations.
+        Largest number of iterations; 0 leaves the starting point (zeros,
+        probabilities 1 / n_classes), as ``LogisticRegression`` does.
     tol : float, default=1e-4
         Stop when the largest absolute entry of the objective's gradient (with
         an L1 part, of its gradient mapping) is at most ``tol``. With ``tol=0``,
@@ -308,7 +311,7 @@ class GradientDescentLogisticRegression(
             Interval(Real, 0, None, closed="neither"),
             StrOptions({"auto"}),
         ],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "C": [Interval(Real, 0, None, closed="right")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -416,6 +419,8 @@ class GradientDescentLogisticRegression(
                 lambda curve: fitted_attributes(params[0, ...], curve),
             )
 
+        if hooks.per_iteration:
+            hooks.start(lambda curve: fitted_attributes(params, curve))
         result = gradient_descent(
             objective,
             objective.xp.reshape(params, (1, *params.shape)),
@@ -478,7 +483,8 @@ class GradientDescentLogisticRegression(
                     f", while this data has classes {classes.tolist()} and "
                     f"{n_features} features. Set warm_start=False to start afresh."
                 )
-            coef_init, intercept_init = self.coef_, self.intercept_
+            coef_init = self.coef_
+            intercept_init = self.intercept_ if self.fit_intercept else None
         if coef_init is not None:
             params[:, :n_features] = xp.asarray(
                 _check_init("coef_init", coef_init, (n_outputs, n_features)),
@@ -609,6 +615,17 @@ def _class_weighted(estimator, classes, y, y_index, sample_weight, dtype):
     class_weight = getattr(estimator, "class_weight", None)
     if class_weight is None:
         return sample_weight
+    if isinstance(class_weight, dict):
+        bad = {
+            label: weight
+            for label, weight in class_weight.items()
+            if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0)
+        }
+        if bad:
+            raise ValueError(
+                f"class_weight must map classes to finite non-negative numbers, got "
+                f"{bad}. Give each class a weight >= 0 (0 leaves it out)."
+            )
     positive = slice(None) if sample_weight is None else sample_weight > 0
     per_class = np.zeros(len(classes))
     per_class[present] = compute_class_weight(

@@ -1,12 +1,15 @@
 """GradientDescentLogisticRegressionCV: every learning rate of a fold in one descent."""
 
+import inspect
 import itertools
+import warnings
 from numbers import Integral, Real
 
 import h5py
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import check_scoring, get_scorer_names, make_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -70,6 +73,11 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         Validation scores; NaN where the descent diverged.
     n_iters_ : ndarray of shape (n_folds, n_Cs, n_learning_rates)
         Iterations each model ran.
+    converged_ : ndarray of shape (n_folds, n_Cs, n_learning_rates), bool
+        Whether each model met ``tol``. With ``tol > 0``, the best combination
+        is chosen among those converged in every fold (a step that cycles or
+        stalls does not win by chance); if none did, among all, with a
+        ``ConvergenceWarning``.
     loss_curves_ : ndarray of objects, shape (n_folds, n_Cs, n_learning_rates)
         The cost curve of each model.
     n_iter_ : int
@@ -189,10 +197,14 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         folds = list(
             check_cv(self.cv, problem.y, classifier=True).split(problem.X, problem.y)
         )
-        scorer = check_scoring(GradientDescentLogisticRegression(), self.scoring)
+        scorer = _with_labels(
+            check_scoring(GradientDescentLogisticRegression(), self.scoring),
+            problem.classes,
+        )
         shape = (len(folds), len(Cs), len(rates))
         self.scores_ = np.full(shape, np.nan)
         self.n_iters_ = np.zeros(shape, dtype=int)
+        self.converged_ = np.zeros(shape, dtype=bool)
         self.loss_curves_ = np.empty(shape, dtype=object)
         fold_params = np.empty(shape, dtype=object)
         for fold, (train, test) in enumerate(folds):
@@ -213,6 +225,7 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             )
             for model, (c, r) in enumerate(grid):
                 self.n_iters_[fold, c, r] = result.n_iter[model]
+                self.converged_[fold, c, r] = result.converged[model]
                 self.loss_curves_[fold, c, r] = result.loss_curves[model]
                 fold_params[fold, c, r] = result.params[model]
                 if result.diverged[model] is None:
@@ -225,6 +238,20 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             raise ValueError(
                 "Every learning rate diverged in some fold: include smaller "
                 "learning_rates (or 'auto'), or scale the features."
+            )
+        # A model that did not converge (a step that cycles, say) must not win
+        # by chance: with tol > 0, only combinations converged in every fold
+        # compete, if there are any.
+        everywhere = self.converged_.all(axis=0)
+        if self.tol > 0 and everywhere.any():
+            mean = np.where(everywhere, mean, np.nan)
+        elif self.tol > 0:
+            warnings.warn(
+                "No combination of the grid converged in every fold: the best "
+                "score among them was chosen. Raise max_iter, or include smaller "
+                "learning_rates (or 'auto').",
+                ConvergenceWarning,
+                stacklevel=3,
             )
         best_c, best_r = np.unravel_index(np.nanargmax(mean), mean.shape)
         self.Cs_, self.learning_rates_ = Cs, [label for label, _ in rates]
@@ -258,6 +285,29 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         ).items():
             setattr(self, name, value)
         return self
+
+    def score(self, X, y, sample_weight=None):
+        """Score of the refitted model on ``X``, ``y`` by ``scoring``.
+
+        As ``LogisticRegressionCV.score``: the scorer the folds were scored
+        with (accuracy when ``scoring`` is None).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+        """
+        if self.scoring is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        scorer = check_scoring(self, self.scoring)
+        if sample_weight is None:
+            return scorer(self, X, y)
+        return scorer(self, X, y, sample_weight=sample_weight)
 
     def _rate_grid(self):
         """The grid as (label, rate) pairs; a rate is a float or an auto multiple."""
@@ -301,3 +351,25 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             setattr(estimator, name, value)
         estimator.n_features_in_ = problem.X.shape[1]
         return estimator
+
+
+def _with_labels(scorer, classes):
+    """``scorer`` told every class, where its metric takes ``labels``.
+
+    A validation fold may hold a single class; metrics on probabilities
+    (log-loss, Brier) then need the classes to be named, as
+    ``LogisticRegressionCV`` names them.
+    """
+    function = getattr(scorer, "_score_func", None)
+    if function is None or "labels" not in inspect.signature(function).parameters:
+        return scorer
+    extra = dict(getattr(scorer, "_kwargs", {}))
+    if len(classes) == 2 and "pos_label" in inspect.signature(function).parameters:
+        extra.setdefault("pos_label", classes[-1])
+    return make_scorer(
+        function,
+        greater_is_better=scorer._sign == 1,
+        response_method=scorer._response_method,
+        labels=classes,
+        **extra,
+    )

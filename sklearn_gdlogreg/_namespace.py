@@ -49,12 +49,35 @@ def model_sums(xp, array):
     return to_host(xp, xp.sum(array, axis=axes, dtype=dtype))
 
 
+_FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _flushed_in_float32(values):
+    """Where float32 would turn a value to 0 or infinity (0 and inf stay)."""
+    size = np.abs(values)
+    return ((size > 0) & (size < _FLOAT32_TINY)) | (
+        (size > _FLOAT32_MAX) & (size < np.inf)
+    )
+
+
 def per_model(xp, values, like):
-    """Per-model host ``values`` shaped and typed to scale the (k, ...) ``like``."""
+    """Per-model host ``values`` shaped and typed to scale the (k, ...) ``like``.
+
+    In ``like``'s dtype, but for NumPy float32 values outside float32's normal
+    range (a step of 1e-45 for data of 1e22, say), which stay float64 so that
+    the product is computed, not flushed to zero or infinity: cast it back.
+    """
     if is_numpy(xp):
+        single = like.dtype == np.float32
         if isinstance(values, np.ndarray) and values.size == 1:
-            return values.item()  # a Python float keeps like's dtype
+            value = values.item()  # a Python float keeps like's dtype...
+            if single and _flushed_in_float32(value):
+                return np.float64(value)  # ...where float32 would flush it
+            return value
         values = np.reshape(values, (-1,) + (1,) * (like.ndim - 1))
+        if single and _flushed_in_float32(values).any():
+            return values.astype(np.float64)
         return values.astype(like.dtype)
     values = np.reshape(np.asarray(values), (-1,) + (1,) * (like.ndim - 1))
     return xp.asarray(values, dtype=like.dtype, device=like.device)

@@ -88,7 +88,15 @@ shape (n_samples, n_features)
         )
         strength = np.zeros(C.shape)
         finite = ~np.isinf(C)
-        strength[finite] = 1.0 / (C[finite] * weight_sum)
+        with np.errstate(over="ignore", divide="ignore"):
+            strength[finite] = 1.0 / (C[finite] * weight_sum)
+        if not np.all(np.isfinite(strength)):
+            raise ValueError(
+                f"The penalty's strength 1 / (C * sum(sample_weight)) overflows: "
+                f"sample_weight sums to {weight_sum:.3g}. Multiply sample_weight "
+                "by a constant (its scale sets how much the penalty weighs, as in "
+                "LogisticRegression), or raise C."
+            )
         self.l2_reg_strength = strength * (1 - l1_ratio)
         self.l1_reg_strength = strength * l1_ratio
         self._set_flags()
@@ -105,6 +113,10 @@ shape (n_samples, n_features)
         self._l2_shared = (
             float(self.l2_reg_strength) if np.ndim(self.l2_reg_strength) == 0 else None
         )
+
+    def running(self):
+        """The context a descent of this objective runs in (its evaluator's)."""
+        return self.evaluator.running()
 
     @property
     def n_params(self):
@@ -151,8 +163,14 @@ shape (n_samples, n_features)
             return 0.0
         p = self.X.shape[1]
         if self._one_vector(params):
-            coef = params[0, 0, :p].astype(np.float64, copy=False)
-            return 0.5 * self._l2_shared * float(coef @ coef)
+            coef = params[0, 0, :p]
+            # Squares in the data's dtype, summed in float64, as for k models.
+            squares = (
+                coef @ coef
+                if coef.dtype == np.float64
+                else (coef * coef).sum(dtype=np.float64)
+            )
+            return 0.5 * self._l2_shared * float(squares)
         coef = params[..., :p]
         return 0.5 * self.l2_reg_strength * self._sums(coef * coef)
 
@@ -227,5 +245,12 @@ shape (n_samples, n_features)
         float or ndarray of shape (k,)
             Per model where the strengths are per model.
         """
-        squared_norm = self.evaluator.squared_norm(exact)
+        with np.errstate(over="ignore", invalid="ignore"):
+            squared_norm = self.evaluator.squared_norm(exact)
+        if not np.isfinite(squared_norm):
+            raise ValueError(
+                "The features are too large for float64 arithmetic: the squared "
+                "norm of X, which sets the step, overflows. Scale the features "
+                "(StandardScaler, or PixelScaler for pixel values)."
+            )
         return self.loss.curvature_bound() * squared_norm + self.l2_reg_strength

@@ -57,7 +57,10 @@ def squared_spectral_norm(X, weight, fit_intercept):
             if n_params <= n_samples
             else _sample_gram(xp, X, weight, fit_intercept)
         )
-        return float(np.linalg.eigvalsh(to_host(xp, gram))[-1])
+        gram = to_host(xp, gram)
+        if not np.all(np.isfinite(gram)):
+            return np.inf  # overflowed: the caller says what to do
+        return float(np.linalg.eigvalsh(gram)[-1])
     return _power_iteration(xp, X, weight, fit_intercept)
 
 
@@ -162,8 +165,10 @@ def squared_frobenius_norm(X, weight, fit_intercept):
     total = float(xp.sum(weight)) if fit_intercept else 0.0
     for start, chunk in row_chunks(X, _CHUNK_ROWS):
         if sparse.issparse(chunk):
+            chunk = chunk.astype(np.float64)
             squares = np.asarray(chunk.multiply(chunk).sum(axis=1)).reshape(-1)
         else:
-            squares = xp.sum(chunk * chunk, axis=1, dtype=dtype)
+            chunk = xp.astype(chunk, dtype)  # float32 squares overflow early
+            squares = xp.sum(chunk * chunk, axis=1)
         total += float(xp.sum(weight[start : start + chunk.shape[0]] * squares))
     return total

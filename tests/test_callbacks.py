@@ -96,3 +96,35 @@ def test_cost_progress_writes_one_updating_line():
     assert len(updates) == 50
     assert updates[0].startswith("iteration 1/50  cost 1.098612")
     assert updates[-1].startswith(f"iteration 50/50  cost {model.loss_curve_[-1]:.6f}")
+
+
+class BeginRecorder(Recorder):
+    """Keeps the model each iteration begins from and the one it ends with."""
+
+    def __init__(self):
+        super().__init__()
+        self.begins = []
+
+    def on_fit_task_begin(self, estimator, context, *, fitted_estimator=None):
+        if context.task_name == "iteration":
+            self.begins.append(
+                (fitted_estimator.n_iter_, fitted_estimator.coef_.copy())
+            )
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        if context.task_name == "iteration":
+            self.seen.append((fitted_estimator.n_iter_, fitted_estimator.coef_.copy()))
+        return False
+
+
+def test_each_iteration_begins_from_the_model_the_last_one_ended_with():
+    recorder = BeginRecorder()
+    GradientDescentLogisticRegression(max_iter=5, tol=0).set_callbacks(recorder).fit(
+        X, y
+    )
+    assert [n for n, _ in recorder.begins] == [0, 1, 2, 3, 4]
+    np.testing.assert_array_equal(recorder.begins[0][1], 0)  # from zeros
+    for (_, begun), (_, ended) in zip(
+        recorder.begins[1:], recorder.seen[:-1], strict=True
+    ):
+        np.testing.assert_array_equal(begun, ended)

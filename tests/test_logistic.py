@@ -266,7 +266,7 @@ def test_binary_labels_keep_their_order():
         ({"learning_rate": -1.0}, "learning_rate"),
         ({"learning_rate": "fast"}, "learning_rate"),
         ({"C": 0.0}, "'C' parameter"),
-        ({"max_iter": 0}, "max_iter"),
+        ({"max_iter": -1}, "max_iter"),
     ],
 )
 def test_bad_input_gets_a_clear_value_error(change, message):
@@ -502,3 +502,115 @@ def test_spectral_steps_agree_with_lbfgs_and_saga(l1_ratio):
     ).fit(X, y)
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(model.coef_ == 0, reference.coef_ == 0)
+
+
+def test_max_iter_zero_leaves_the_start_as_logistic_regression_does():
+    X, y = standardized(load_iris)
+    with pytest.warns(ConvergenceWarning, match="max_iter=0"):
+        model = GradientDescentLogisticRegression(max_iter=0).fit(X, y)
+    assert model.n_iter_ == 0 and model.loss_curve_.shape == (0,)
+    np.testing.assert_array_equal(model.coef_, 0)
+    np.testing.assert_allclose(model.predict_proba(X[:4]), 1 / 3)
+
+
+def test_warm_start_without_intercept_fits_twice():
+    X, y = standardized(load_breast_cancer)
+    model = GradientDescentLogisticRegression(
+        fit_intercept=False, warm_start=True, solver="gd", max_iter=20, tol=0
+    )
+    first = model.fit(X, y).coef_.copy()
+    model.fit(X, y)
+    once = GradientDescentLogisticRegression(
+        fit_intercept=False, solver="gd", max_iter=40, tol=0
+    ).fit(X, y)
+    assert not np.array_equal(first, model.coef_)
+    np.testing.assert_allclose(model.coef_, once.coef_, rtol=1e-12)
+    np.testing.assert_array_equal(model.intercept_, 0)
+
+
+@pytest.mark.parametrize("weight", [-1.0, np.nan, np.inf, "heavy"])
+def test_class_weight_must_be_finite_and_non_negative(weight):
+    X, y = standardized(load_breast_cancer)
+    model = GradientDescentLogisticRegression(class_weight={0: weight, 1: 1.0})
+    with pytest.raises(ValueError, match="class_weight must map classes to finite"):
+        model.fit(X, y)
+
+
+def test_class_weight_zero_leaves_a_class_out():
+    X, y = standardized(load_iris)
+    model = GradientDescentLogisticRegression(class_weight={0: 0.0, 1: 1.0, 2: 1.0})
+    model.fit(X, y)
+    kept = y > 0
+    # Class 0 weighs nothing: the model learns to tell 1 from 2, and gives
+    # class 0 little probability where those are.
+    assert model.score(X[kept], y[kept]) > 0.9
+    assert model.predict_proba(X[kept])[:, 0].max() < 0.1
+
+
+@pytest.mark.parametrize(("dtype", "scale"), [(np.float32, 1e30), (np.float64, 1e300)])
+def test_a_last_step_that_overflows_raises_the_divergence_error(dtype, scale):
+    X, y = standardized(load_breast_cancer)
+    X = (X * scale).astype(dtype)
+    model = GradientDescentLogisticRegression(learning_rate=0.01, max_iter=1, tol=0)
+    with pytest.raises(ValueError, match="diverged with learning_rate=0.01"):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+
+
+@pytest.mark.parametrize(
+    "kwargs, init",
+    [({"learning_rate": 1e308}, {}), ({"learning_rate": 1.0}, {"coef_init": 1e300})],
+)
+def test_overflowing_fits_raise_no_runtime_warning(kwargs, init):
+    X, y = standardized(load_breast_cancer)
+    if "coef_init" in init:
+        init = {"coef_init": np.full((1, X.shape[1]), init["coef_init"])}
+    model = GradientDescentLogisticRegression(max_iter=50, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="diverged"):
+            model.fit(X, y, **init)
+
+
+@pytest.mark.parametrize("solver", ["gd", "bb"])
+def test_float32_data_of_huge_magnitude_learns_as_float64_does(solver):
+    # |x| ~ 1e23: the step 1 / L ~ 1e-46 is below float32's range.
+    X, y = make_classification(200, 4, n_informative=3, n_redundant=0, random_state=0)
+    X = X * 1e23
+    params = dict(solver=solver, max_iter=200, tol=0, C=np.inf)
+    model64 = GradientDescentLogisticRegression(**params).fit(X, y)
+    model32 = GradientDescentLogisticRegression(**params).fit(X.astype(np.float32), y)
+    assert model32.coef_.dtype == np.float32
+    assert model64.score(X, y) > 0.6  # better than chance: it learned
+    assert model32.score(X.astype(np.float32), y) == pytest.approx(
+        model64.score(X, y), abs=0.02
+    )
+
+
+def test_weights_whose_sum_overflows_give_the_unpenalized_limit():
+    X, y = standardized(load_breast_cancer)
+    huge = GradientDescentLogisticRegression(max_iter=200, tol=0)
+    huge.fit(X, y, sample_weight=np.full(len(y), 1e308))
+    # S is infinite: the penalty 1 / (C S) vanishes, as with C = inf.
+    free = GradientDescentLogisticRegression(max_iter=200, tol=0, C=np.inf).fit(X, y)
+    assert huge.n_iter_ == 200
+    np.testing.assert_allclose(huge.coef_, free.coef_, rtol=1e-10)
+
+
+def test_weights_too_small_for_the_penalty_say_what_to_do():
+    X, y = standardized(load_breast_cancer)
+    model = GradientDescentLogisticRegression()
+    with pytest.raises(ValueError, match="sample_weight sums to .*Multiply"):
+        model.fit(X, y, sample_weight=np.full(len(y), 1e-320))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"solver": "gd"}, {"solver": "bb"}, {"solver": "nesterov", "line_search": True},
+     {"solver": "nesterov", "l1_ratio": 0.5}, {"solver": "bb", "l1_ratio": 0.5}],
+)  # fmt: skip
+def test_float32_stays_float32_with_every_solver(params):
+    X, y = standardized(load_iris)
+    model = GradientDescentLogisticRegression(max_iter=20, tol=0, **params)
+    model.fit(X.astype(np.float32), y)
+    assert model.coef_.dtype == np.float32 and model.intercept_.dtype == np.float32

@@ -1,8 +1,11 @@
 """GradientDescentLogisticRegressionCV against GridSearchCV and separate fits."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
@@ -37,11 +40,18 @@ def test_same_scores_and_choice_as_grid_search(Cs):
         [search.cv_results_[f"split{i}_test_score"] for i in range(4)]
     ).reshape(4, len(Cs), len(RATES))
     np.testing.assert_allclose(cv_model.scores_, split_scores)
-    assert cv_model.learning_rate_ == search.best_params_["learning_rate"]
-    assert cv_model.C_ == search.best_params_["C"]
-    np.testing.assert_allclose(
-        cv_model.coef_, search.best_estimator_.coef_, rtol=1e-10, atol=1e-12
-    )
+    # The choice: GridSearchCV's among the combinations converged in every fold.
+    # (If none converged everywhere, the best of all, with a warning.)
+    converged = cv_model.converged_.all(axis=0)
+    if not converged.any():
+        converged[:] = True
+    mean = np.where(converged, split_scores.mean(axis=0), -np.inf)
+    best_c, best_r = np.unravel_index(np.argmax(mean), mean.shape)
+    assert cv_model.learning_rate_ == RATES[best_r] and cv_model.C_ == Cs[best_c]
+    refit = GradientDescentLogisticRegression(
+        C=Cs[best_c], learning_rate=RATES[best_r], **kwargs
+    ).fit(X_IRIS, Y_IRIS)
+    np.testing.assert_allclose(cv_model.coef_, refit.coef_, rtol=1e-10, atol=1e-12)
 
 
 def test_each_model_equals_its_separate_descent_and_stops_on_its_own():
@@ -113,3 +123,68 @@ def test_refit_false_averages_the_folds():
 def test_bad_grid(rates):
     with pytest.raises(ValueError, match="learning_rates"):
         GradientDescentLogisticRegressionCV(learning_rates=rates).fit(X_IRIS, Y_IRIS)
+
+
+def test_elastic_net_grid_whose_models_stop_apart_does_not_crash():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = GradientDescentLogisticRegressionCV(
+        l1_ratio=0.5, learning_rates=4, cv=3, max_iter=300, tol=1e-3
+    ).fit(X, y)
+    iterations = model.n_iters_[:, 0, :]
+    assert len(np.unique(iterations)) > 1  # models stopped at different times
+    assert np.isfinite(model.scores_).all() and np.isfinite(model.coef_).all()
+
+
+def test_score_uses_the_scoring_of_the_search():
+    from sklearn.metrics import get_scorer
+
+    model = GradientDescentLogisticRegressionCV(
+        scoring="neg_log_loss", cv=3, max_iter=200
+    ).fit(X_IRIS, Y_IRIS)
+    expected = get_scorer("neg_log_loss")(model, X_IRIS, Y_IRIS)
+    assert model.score(X_IRIS, Y_IRIS) == pytest.approx(expected)
+    assert model.score(X_IRIS, Y_IRIS) < 0  # not an accuracy
+
+
+@pytest.mark.parametrize("scoring", ["neg_log_loss", "neg_brier_score"])
+def test_folds_holding_one_class_are_scored_on_probabilities(scoring):
+    from sklearn.linear_model import LogisticRegressionCV
+
+    # Sorted labels and unshuffled folds: the first and last validation folds
+    # hold a single class.
+    X = X_IRIS[Y_IRIS < 2][:60]
+    y = Y_IRIS[Y_IRIS < 2][:60]
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    from sklearn.model_selection import KFold
+
+    folds = KFold(3)
+    model = GradientDescentLogisticRegressionCV(
+        scoring=scoring, cv=folds, learning_rates=2, max_iter=100
+    ).fit(X, y)
+    assert np.isfinite(model.scores_).all()
+    reference = LogisticRegressionCV(scoring=scoring, cv=folds, Cs=[1.0]).fit(X, y)
+    assert reference.scores_[1].shape[0] == 3  # scikit-learn scores them too
+
+
+def test_a_rate_that_never_converges_does_not_win():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = GradientDescentLogisticRegressionCV(learning_rates=8, cv=3, max_iter=1500)
+    with warnings.catch_warnings():
+        # The refit of the chosen rate converges: no warning.
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.fit(X, y)
+    # Some rates of the grid neither converged nor diverged (they cycle)...
+    assert (~model.converged_ & np.isfinite(model.scores_)).any()
+    # ...and the chosen one, 2**i times 1 / L, converged in every fold.
+    auto = GradientDescentLogisticRegression(solver="gd", max_iter=1).fit(X, y)
+    chosen = round(np.log2(model.learning_rate_ / auto.learning_rate_))
+    assert model.converged_[:, 0, chosen].all()

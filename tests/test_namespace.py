@@ -34,8 +34,11 @@ NAMESPACES = [
 ]
 ESTIMATORS = {
     "gd": dict(tol=0, max_iter=60),
+    # Run to the minimum: line-search and restart decisions compare values
+    # equal to rounding, where float32 sums on a device and float64 sums on
+    # the host may decide differently (seen at iteration 39 of 60).
     "nesterov-l1-line-search": dict(
-        solver="nesterov", line_search=True, l1_ratio=0.5, C=0.5, tol=0, max_iter=60
+        solver="nesterov", line_search=True, l1_ratio=0.5, C=0.5, tol=0, max_iter=400
     ),
     "fixed-rate-class-weight": dict(
         learning_rate=0.05, class_weight="balanced", tol=0, max_iter=60
