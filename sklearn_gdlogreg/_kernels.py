@@ -16,6 +16,7 @@ The maths is the same as ``_loss.BinaryLogLoss`` and ``_loss.MultinomialLogLoss`
 """
 
 import math
+import threading
 from contextlib import contextmanager
 
 import numba
@@ -34,6 +35,27 @@ _BLOCK_BYTES = 1 << 20
 _MIN_BLOCK_ROWS = 16
 # How far ahead (in bytes) the next rows are prefetched.
 _PREFETCH_BYTES = 4096
+
+
+# numba's "workqueue" threading layer (where neither OpenMP nor TBB is found)
+# aborts the process when two threads run parallel code at once: parallel
+# passes are then taken one at a time. Which layer runs is known only after a
+# first parallel call, which is therefore guarded too.
+_PARALLEL_LOCK = threading.Lock()
+_layer = None
+
+
+@contextmanager
+def _parallel_guard():
+    """Serialise parallel passes where the threading layer is not thread-safe."""
+    global _layer
+    if _layer is not None and _layer != "workqueue":
+        yield
+        return
+    with _PARALLEL_LOCK:
+        yield
+        if _layer is None:
+            _layer = numba.threading_layer()
 
 
 @contextmanager
@@ -273,6 +295,10 @@ class FusedSums:
                 loss=np.empty((n_blocks, len(self.loss))),
             )
         parts = workspace["grad"], workspace["intercept"], workspace["loss"]
+        with _parallel_guard():
+            self._run(X, target, weight, parts)
+
+    def _run(self, X, target, weight, parts):
         _block_sums(
             X,
             self.coef,

@@ -9,6 +9,7 @@ of rows (arrays, sparse matrices, streamed HDF5, array-API arrays).
 
 import numpy as np
 from scipy import sparse
+from sklearn.externals import array_api_compat
 
 from ._namespace import namespace_of, sum_dtype, to_host
 from ._rows import DatasetRows, row_chunks
@@ -73,7 +74,9 @@ def _with_ones(xp, X, fit_intercept, dtype):
         return X
     X = xp.astype(xp.asarray(X), dtype)
     if fit_intercept:
-        ones = xp.ones((X.shape[0], 1), dtype=dtype, device=xp.asarray(X).device)
+        ones = xp.ones(
+            (X.shape[0], 1), dtype=dtype, device=array_api_compat.device(xp.asarray(X))
+        )
         X = xp.concat([X, ones], axis=1)
     return X
 
@@ -81,7 +84,9 @@ def _with_ones(xp, X, fit_intercept, dtype):
 def _feature_gram(xp, X, weight, fit_intercept):
     """``X1^T diag(weight) X1``, accumulated over row chunks to bound memory."""
     n_params = X.shape[1] + int(fit_intercept)
-    gram = xp.zeros((n_params, n_params), dtype=weight.dtype, device=weight.device)
+    gram = xp.zeros(
+        (n_params, n_params), dtype=weight.dtype, device=array_api_compat.device(weight)
+    )
     for start, chunk in row_chunks(X, _CHUNK_ROWS):
         chunk_weight = xp.reshape(weight[start : start + chunk.shape[0]], (-1, 1))
         chunk = _with_ones(xp, chunk, fit_intercept, weight.dtype)
@@ -114,7 +119,7 @@ def _power_iteration(xp, X, weight, fit_intercept):
         xp,
         lambda vector: _gram_times(xp, X, weight, vector, fit_intercept),
         X.shape[1] + int(fit_intercept),
-        weight.device,
+        array_api_compat.device(weight),
     )
 
 

@@ -1,5 +1,6 @@
 """Save and load fitted models with skops, trusting only this package's types."""
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from sklearn.pipeline import Pipeline
 from ._files import write_atomically
 from ._logistic import GradientDescentLogisticRegression
 
-#: Types outside skops' default trusted set that a model of ours may hold.
+#: This package's types, outside skops' default trusted set.
 TRUSTED_TYPES = frozenset(
     {
         "sklearn_gdlogreg._logistic.GradientDescentLogisticRegression",
@@ -17,6 +18,24 @@ TRUSTED_TYPES = frozenset(
         "sklearn_gdlogreg.preprocessing.PixelScaler",
     }
 )
+#: Every type a model saved by ``gdlogreg train`` may hold: this package's, the
+#: pipeline and scaler around them, and the containers and arrays of their
+#: attributes. Anything else (skops would trust any scikit-learn estimator or
+#: NumPy function by default) is refused.
+ALLOWED_TYPES = TRUSTED_TYPES | frozenset(
+    {
+        "sklearn.pipeline.Pipeline",
+        "sklearn.preprocessing._data.StandardScaler",
+        *(f"builtins.{name}" for name in ("dict", "list", "tuple", "str", "int",
+                                          "float", "bool", "NoneType")),
+        *(f"numpy.{name}" for name in ("ndarray", "float64", "float32", "int64",
+                                       "int32", "bool_", "str_", "dtype")),
+    }
+)  # fmt: skip
+#: The most a model file may unpack to: a model of ours is a few MB at most
+#: (one coefficient per feature and class), so a larger one is no model of
+#: ours, and may be a zip bomb.
+MAX_UNPACKED_BYTES = 256 << 20
 
 
 def save_model(model, path):
@@ -60,6 +79,7 @@ def load_model(path):
         raise FileNotFoundError(f"No model file at {path}.")
     not_ours = f"{path} is not a model saved by 'gdlogreg train --model'"
     try:
+        _check_contents(path, not_ours)
         untrusted = set(skops.io.get_untrusted_types(file=path))
         if untrusted - TRUSTED_TYPES:
             raise ValueError(
@@ -67,7 +87,7 @@ def load_model(path):
                 f"{sorted(untrusted - TRUSTED_TYPES)}."
             )
         model = skops.io.load(path, trusted=sorted(untrusted))
-    except (zipfile.BadZipFile, KeyError, TypeError) as error:
+    except (zipfile.BadZipFile, KeyError, TypeError, AttributeError) as error:
         raise ValueError(f"{not_ours} ({error}).") from error
     if not (
         isinstance(model, Pipeline)
@@ -75,3 +95,30 @@ def load_model(path):
     ):
         raise ValueError(f"{not_ours}: it holds a {type(model).__name__}.")
     return model
+
+
+def _check_contents(path, not_ours):
+    """Refuse a file that unpacks too large or holds types outside the list."""
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(member.file_size for member in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise ValueError(
+                f"{not_ours}: it would unpack to {unpacked / 2**20:.0f} MB, more "
+                f"than a model holds ({MAX_UNPACKED_BYTES >> 20} MB at most)."
+            )
+        schema = json.loads(archive.read("schema.json"))
+    found = set()
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if "__class__" in node and "__module__" in node:
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    if found - ALLOWED_TYPES:
+        raise ValueError(
+            f"{not_ours}: it holds types this package does not trust: "
+            f"{sorted(found - ALLOWED_TYPES)}."
+        )

@@ -135,3 +135,49 @@ def test_float32_fit_never_copies_or_upcasts_X():
         tracemalloc.stop()
     assert model.coef_.dtype == np.float32
     assert peak < X.nbytes / 4
+
+
+CONCURRENT_FITS = """
+import threading
+import numba
+import numpy as np
+from sklearn_gdlogreg import GradientDescentLogisticRegression
+
+rng = np.random.RandomState(0)
+X = rng.standard_normal((2000, 100))  # 1.6 MB: the fused pass
+y = (X[:, 0] > 0).astype(int)
+alone = GradientDescentLogisticRegression(max_iter=20, tol=0).fit(X, y).coef_
+results = [None] * 6
+
+def fit(i):
+    results[i] = GradientDescentLogisticRegression(max_iter=20, tol=0).fit(X, y).coef_
+
+threads = [threading.Thread(target=fit, args=(i,)) for i in range(6)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+assert all(np.array_equal(r, alone) for r in results)
+print(numba.threading_layer())
+"""
+
+
+@pytest.mark.parametrize("layer", ["workqueue", "default"])
+def test_fits_in_many_threads_at_once_on_any_threading_layer(layer, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    if layer != "default":
+        env["NUMBA_THREADING_LAYER"] = layer
+    run = subprocess.run(
+        [sys.executable, "-c", CONCURRENT_FITS],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    if layer != "default":
+        assert run.stdout.strip() == layer

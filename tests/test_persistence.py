@@ -44,3 +44,27 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_partial(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
     write_atomically(target, lambda path: open(path, "wb").write(b"new"))
     assert target.read_bytes() == b"new"
+
+
+def test_a_pipeline_with_a_step_outside_the_list_is_refused(tmp_path):
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = load_iris(return_X_y=True)
+    model = make_pipeline(
+        FunctionTransformer(np.negative), GradientDescentLogisticRegression()
+    ).fit(X, y)
+    save_model(model, tmp_path / "extra.skops")
+    with pytest.raises(ValueError, match="types this package does not trust.*Func"):
+        load_model(tmp_path / "extra.skops")
+
+
+def test_a_file_that_unpacks_too_large_is_refused_before_loading(tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.skops"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("schema.json", "{}")
+        archive.writestr("padding.npy", b"\0" * (300 << 20))  # ~300 kB on disk
+    assert path.stat().st_size < 1 << 20
+    with pytest.raises(ValueError, match="would unpack to 300 MB"):
+        load_model(path)
