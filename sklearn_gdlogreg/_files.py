@@ -1,6 +1,7 @@
 """Writing output files completely or not at all."""
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -27,7 +28,20 @@ def write_atomically(path, write):
     os.close(descriptor)
     try:
         write(temporary)
+        # mkstemp makes the file private (0600): give it the mode an ordinary
+        # new file gets (0666 less the umask), or the mode of the file it
+        # replaces.
+        os.chmod(temporary, _mode_for(path))
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def _mode_for(path):
+    """The permission bits a file written at ``path`` should get."""
+    if path.exists():
+        return stat.S_IMODE(path.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -73,7 +73,9 @@ def per_model(xp, values, like):
         if isinstance(values, np.ndarray) and values.size == 1:
             value = values.item()  # a Python float keeps like's dtype...
             if single and _flushed_in_float32(value):
-                return np.float64(value)  # ...where float32 would flush it
+                # ...where float32 would flush it: an array (not a scalar,
+                # which NumPy 1's value-based casting would make float32).
+                return np.full((1,) * like.ndim, value, dtype=np.float64)
             return value
         values = np.reshape(values, (-1,) + (1,) * (like.ndim - 1))
         if single and _flushed_in_float32(values).any():

@@ -16,7 +16,7 @@ from sklearn.metrics import accuracy_score, log_loss
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import datasets
+from . import __version__, datasets
 from ._callbacks import CostProgress
 from ._logistic import GradientDescentLogisticRegression, logistic_objective
 from .preprocessing import ImageFlattener, PixelScaler
@@ -45,16 +45,31 @@ def main(argv=None):
         Exit status: 0 on success, 2 for bad input (one line on stderr), 130 when
         interrupted.
     """
-    args = _parser().parse_args(argv)
+    written = []
     try:
+        args = _parser().parse_args(argv)
+        args.written = written
         args.run(args)
     except KeyboardInterrupt:
-        print(f"\n{PROG}: interrupted; no file was written.", file=sys.stderr)
+        done = f"wrote {', '.join(written)}" if written else "no file was written"
+        print(f"\n{PROG}: interrupted; {done}.", file=sys.stderr)
         return 130
-    except (OSError, ValueError) as error:
+    except _USER_ERRORS as error:
+        print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        # Pillow's errors (a decompression bomb, say) are the input's, too.
+        if not type(error).__module__.startswith("PIL"):
+            raise
         print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
         return 2
     return 0
+
+
+#: What bad input raises: files that cannot be read (h5py reports a corrupted
+#: file as OSError or RuntimeError), values that make no sense, data that does
+#: not fit in memory.
+_USER_ERRORS = (OSError, ValueError, RuntimeError, MemoryError)
 
 
 def _parser():
@@ -65,13 +80,18 @@ def _parser():
         "Without --train/--test, the data are scikit-learn's bundled digits "
         "(odd vs even); with them, HDF5 files such as the course's cat data.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="fit a model and report how it did")
     _add_data_options(train)
     _add_model_options(train)
     train.add_argument("--model", metavar="OUT", help="save the fitted model (skops)")
-    train.add_argument("--plot", metavar="OUT.png", help="write the cost curve")
+    train.add_argument(
+        "--plot", metavar="OUT", help="write the cost curve (.png, .pdf or .svg)"
+    )
     train.add_argument("--quiet", action="store_true", help="no live progress display")
     train.set_defaults(run=_train)
 
@@ -104,10 +124,26 @@ def _add_model_options(parser):
         metavar="RATE|auto",
         help="fixed step, or 'auto' (default)",
     )
-    parser.add_argument("--max-iter", type=_positive(int), default=1000)
-    parser.add_argument("--tol", type=_non_negative_float, default=1e-4)
     parser.add_argument(
-        "--C", type=_positive(float), default=1.0, help="inverse L2 strength; inf: none"
+        "--max-iter",
+        type=_positive(int),
+        default=1000,
+        metavar="N",
+        help="the largest number of iterations (default: 1000)",
+    )
+    parser.add_argument(
+        "--tol",
+        type=_non_negative_float,
+        default=1e-4,
+        metavar="T",
+        help="stop when no gradient entry exceeds T; 0: run --max-iter "
+        "iterations (default: 1e-4)",
+    )
+    parser.add_argument(
+        "--C",
+        type=_positive_or_inf,
+        default=1.0,
+        help="inverse penalty strength; inf: none (default: 1)",
     )
     parser.add_argument(
         "--l1-ratio", type=_unit_interval, default=0.0, help="share of L1 (0: L2)"
@@ -133,31 +169,56 @@ def _add_model_options(parser):
 
 
 def _learning_rate(text):
-    return text if text == "auto" else _positive(float)(text)
+    if text == "auto":
+        return text
+    try:
+        return _positive(float)(text)
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"{error}, nor 'auto'") from None
 
 
 def _positive(kind):
+    """A converter of text to a positive, finite number of ``kind``."""
+
     def convert(text):
-        value = kind(text)
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
         if not value > 0:
             raise argparse.ArgumentTypeError(f"{text} is not positive")
+        if kind is float and value == np.inf and not convert.infinite:
+            raise argparse.ArgumentTypeError(f"{text} is not finite")
         return value
 
+    convert.infinite = False
     convert.__name__ = kind.__name__
     return convert
 
 
+def _positive_or_inf(text):
+    convert = _positive(float)
+    convert.infinite = True
+    return convert(text)
+
+
 def _unit_interval(text):
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
     return value
 
 
 def _non_negative_float(text):
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < np.inf:
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number >= 0")
     return value
 
 
@@ -236,6 +297,10 @@ def _train(args):
             raise FileNotFoundError(
                 f"Cannot write {output}: its folder does not exist."
             )
+    if args.plot:
+        from .plotting import plot_format
+
+        plot_format(args.plot)  # an unknown extension fails before training
     data = _load_data(args)
     y_train, y_test = _named(data)
     model = _pipeline(args, data, _gradient_descent(args))
@@ -260,11 +325,13 @@ def _train(args):
         from .persistence import save_model  # skops and matplotlib load slowly
 
         save_model(model, args.model)
+        args.written.append(str(args.model))
         print(f"model saved to {args.model}")
     if args.plot:
         from .plotting import plot_cost_curves
 
         plot_cost_curves({"gradient descent": estimator.loss_curve_}, args.plot)
+        args.written.append(str(args.plot))
         print(f"cost curve saved to {args.plot}")
 
 

@@ -84,7 +84,7 @@ def load_h5(path, *, x_key=None, y_key=None, return_X_y=False, in_memory=True):
             names_key = next((k for k in _CLASS_NAMES_KEYS if k in datasets), None)
             stored_names = None if names_key is None else datasets[names_key][()]
             read = True
-    except OSError as error:
+    except (OSError, RuntimeError) as error:  # h5py: unreadable or corrupted
         raise ValueError(
             f"Cannot read {path} as HDF5 ({error}). Check that it is an HDF5 file "
             "and that it was copied completely."
@@ -94,7 +94,12 @@ def load_h5(path, *, x_key=None, y_key=None, return_X_y=False, in_memory=True):
             file.close()  # the dataset is not handed out: do not leak the file
     try:
         target = _as_vector(path, y_key, target)
-        if images.ndim < 2 or len(images) != len(target):
+        if np.ndim(images) < 2:
+            raise ValueError(
+                f"{path}: '{x_key}' holds an array of shape {np.shape(images)}, "
+                "not images: it needs one image per row (2 or more dimensions)."
+            )
+        if len(images) != len(target):
             raise ValueError(
                 f"{path}: '{x_key}' holds {len(images)} images of shape "
                 f"{images.shape[1:]} but '{y_key}' holds {len(target)} labels; "

@@ -1,5 +1,7 @@
 """Cost-curve plots, drawn headless with matplotlib's Agg canvas."""
 
+from pathlib import Path
+
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -34,6 +36,22 @@ def plot_cost_curves(
     axes.grid(alpha=0.3)
     if len(curves) > 1:
         axes.legend()
+    kind = plot_format(path)
     write_atomically(
-        path, lambda temporary: figure.savefig(temporary, format="png", dpi=110)
+        path, lambda temporary: figure.savefig(temporary, format=kind, dpi=110)
     )
+
+
+#: The formats a cost plot is written in, by the file's extension.
+PLOT_FORMATS = ("png", "pdf", "svg")
+
+
+def plot_format(path):
+    """The format ``path``'s extension asks for; a ValueError for any other."""
+    kind = Path(path).suffix.lower().lstrip(".")
+    if kind not in PLOT_FORMATS:
+        raise ValueError(
+            f"Cannot write a plot to {path}: name it .png, .pdf or .svg, the "
+            "formats it is written in."
+        )
+    return kind

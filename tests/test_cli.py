@@ -139,7 +139,7 @@ def run_in_process(args, capsys):
             ["train", "--train", "missing.h5", "--test", "missing.h5"],
             "No HDF5 file at missing.h5",
         ),
-        (["train", "--max-iter", "x"], "argument --max-iter: invalid"),
+        (["train", "--max-iter", "x"], "argument --max-iter: 'x' is not a number"),
         (["train", "--learning-rate", "fast"], "argument --learning-rate"),
         (["train", "--learning-rate", "0"], "0 is not positive"),
         (["train", "--scaler", "minmax"], "invalid choice: 'minmax'"),
@@ -313,3 +313,95 @@ def test_train_and_predict_on_the_course_files(catvnoncat, tmp_path):
         )
         == 0.7
     )
+
+
+def _bomb_png(path):
+    """A small PNG that declares 30000 x 30000 pixels (a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        body = kind + data
+        return (
+            struct.pack(">I", len(data))
+            + body
+            + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b"")
+    )  # fmt: skip
+
+
+def _corrupted_h5(path):
+    with h5py.File(path, "w") as file:
+        file["train_set_x"] = np.arange(40 * 4 * 4 * 3, dtype=np.uint8).reshape(
+            40, 4, 4, 3
+        )
+        file["train_set_y"] = np.arange(40) % 2
+    data = bytearray(path.read_bytes())
+    data[200:1200] = b"\xff" * 1000  # the superblock and object headers
+    path.write_bytes(bytes(data))
+
+
+def _scalar_images_h5(path):
+    with h5py.File(path, "w") as file:
+        file["train_set_x"] = 3.0
+        file["train_set_y"] = np.arange(4) % 2
+
+
+@pytest.mark.parametrize(
+    ("make", "args"),
+    [
+        (_bomb_png, ["predict", "--model", "{model}", "{file}"]),
+        (_corrupted_h5, ["train", "--train", "{file}", "--test", "{file}"]),
+        (_scalar_images_h5, ["train", "--train", "{file}", "--test", "{file}"]),
+    ],
+)
+def test_bad_files_give_one_line_and_status_2(digits_model, tmp_path, make, args):
+    folder, _ = digits_model
+    name = {"_bomb_png": "bomb.png"}.get(make.__name__, "bad.h5")
+    make(tmp_path / name)
+    args = [arg.format(model=folder / "m.skops", file=tmp_path / name) for arg in args]
+    result = gdlogreg(*args)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("gdlogreg:")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--learning-rate", "abc"], "'abc' is not a number, nor 'auto'"),
+        (["train", "--learning-rate", "inf"], "inf is not finite"),
+        (["train", "--learning-rate", "nan"], "nan is not positive"),
+        (["train", "--tol", "inf"], "inf is not a finite number >= 0"),
+        (["train", "--plot", "cost.jpg"], "name it .png, .pdf or .svg"),
+    ],
+)
+def test_options_are_checked_in_the_command_s_own_words(args, message, capsys):
+    status, err = run_in_process(args, capsys)
+    assert status == 2 and message in err and err.count("\n") == 1
+    assert "_learning_rate" not in err
+
+
+def test_version(capsys):
+    from sklearn_gdlogreg import __version__
+
+    with pytest.raises(SystemExit) as exit:
+        main(["--version"])
+    assert exit.value.code == 0
+    assert capsys.readouterr().out.strip() == f"gdlogreg {__version__}"
+
+
+@pytest.mark.parametrize("kind", ["pdf", "svg"])
+def test_plot_is_written_in_the_format_its_name_asks_for(tmp_path, kind, capsys):
+    path = tmp_path / f"cost.{kind}"
+    status, _ = run_in_process(
+        ["train", "--max-iter", "5", "--quiet", "--plot", str(path)], capsys
+    )
+    assert status == 0
+    head = path.read_bytes()[:64]
+    assert head.startswith(b"%PDF") if kind == "pdf" else b"<svg" in path.read_bytes()

@@ -68,3 +68,21 @@ def test_a_file_that_unpacks_too_large_is_refused_before_loading(tmp_path):
     assert path.stat().st_size < 1 << 20
     with pytest.raises(ValueError, match="would unpack to 300 MB"):
         load_model(path)
+
+
+def test_written_files_respect_the_umask_and_the_old_mode(tmp_path):
+    import os
+    import stat
+
+    new = tmp_path / "new.bin"
+    previous = os.umask(0o022)
+    try:
+        write_atomically(new, lambda path: open(path, "wb").write(b"x"))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o644
+    old = tmp_path / "old.bin"
+    old.write_bytes(b"old")
+    old.chmod(0o640)
+    write_atomically(old, lambda path: open(path, "wb").write(b"new"))
+    assert stat.S_IMODE(old.stat().st_mode) == 0o640
