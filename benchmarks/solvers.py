@@ -40,6 +40,7 @@ from ._common import (
 RELATIVE_GAP = 1e-6
 LONG_FIT_SECONDS = 30
 SOLVERS = {
+    "bb (default)": {"solver": "bb"},
     "gd": {"solver": "gd"},
     "gd + line search": {"solver": "gd", "line_search": True},
     "nesterov": {"solver": "nesterov"},
@@ -191,7 +192,8 @@ def _cross_validation(config, result):
     max_iter = 100 if config.quick else 1000
     for name, (X, y) in data.items():
         with quiet_convergence():
-            auto = GradientDescentLogisticRegression(max_iter=1).fit(X, y)
+            auto = GradientDescentLogisticRegression(solver="gd", max_iter=1)
+            auto = auto.fit(X, y)
         auto = auto.learning_rate_
         rates = [float(auto * 2**i) for i in range(8)]
         folds = StratifiedKFold(5, shuffle=True, random_state=0)
