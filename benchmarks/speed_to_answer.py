@@ -32,7 +32,15 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_gdlogreg import GradientDescentLogisticRegression, logistic_objective
 
-from ._common import Result, Table, cat_data, flat_pixels, fmt, quiet_convergence
+from ._common import (
+    Result,
+    Table,
+    cat_data,
+    flat_pixels,
+    fmt,
+    quiet_convergence,
+    timed,
+)
 
 RELATIVE_GAP = 1e-6
 SOLVERS = {
@@ -90,12 +98,8 @@ def hard_sets(config):
 
 
 def _median_seconds(function, repeats):
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        runs.append(time.perf_counter() - start)
-    return float(np.median(runs))
+    """Median seconds of ``repeats`` runs of ``function()`` (``_common.timed``)."""
+    return timed(function, repeats)[1].median
 
 
 def _lbfgs(options, **more):

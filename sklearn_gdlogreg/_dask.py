@@ -233,10 +233,10 @@ class DaskBlocks:
         self.loss, self.X, self.fit_intercept = loss, X, fit_intercept
         self.n_features, self.dtype = X.shape[1], X.dtype
         if weight_sum is None:
+            from ._evaluators import weight_shares
+
             weight_sum = (
-                X.shape[0]
-                if sample_weight is None
-                else float(np.sum(sample_weight, dtype=np.float64))
+                X.shape[0] if sample_weight is None else weight_shares(sample_weight)[1]
             )
         self.weight_sum = weight_sum
         self._target = X.aligned(np.reshape(target, -1))

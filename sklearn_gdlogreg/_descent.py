@@ -354,11 +354,10 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
             x, y, gradient_y, smooth_y = x_new, y_new, gradient_new, smooth_y_new
             value_x = value_new
         else:
-            x, y, gradient_y = (
-                _put(xp, a, active, new)
-                for a, new in ((x, x_new), (y, y_new), (gradient_y, gradient_new))
-            )
-            smooth_y[active], value_x[active] = smooth_y_new, value_new
+            x, y, gradient_y, smooth_y, value_x = _store(
+                xp, active, (x, x_new), (y, y_new), (gradient_y, gradient_new),
+                (smooth_y, smooth_y_new), (value_x, value_new),
+            )  # fmt: skip
         if callback is not None:
             if callback(iteration, history.latest(iteration), x):
                 stopped = True
@@ -423,13 +422,6 @@ def _store(xp, models, *pairs):
     )
 
 
-def _sums(xp, array):
-    """Per-model sums of a (k, ...) array, float64 on the host."""
-    if is_numpy(xp):
-        return array.sum(axis=tuple(range(1, array.ndim)), dtype=np.float64)
-    return model_sums(xp, array)
-
-
 def _spectral(xp, objective, x, gradient, x_new, steps, reference, short, models):
     """One spectral iteration from ``x``: the accepted point and the next steps.
 
@@ -449,11 +441,7 @@ def _spectral(xp, objective, x, gradient, x_new, steps, reference, short, models
     evaluated : _Evaluated
     next_steps : ndarray of shape (k,)
     """
-    # Rounding in F is about eps * |F|: do not reject steps for less.
-    single = x.dtype == getattr(xp, "float32", np.float32)
-    reference = reference + 8 * _EPS["float32" if single else "float64"] * np.abs(
-        reference
-    )
+    reference = reference + _rounding(xp, x.dtype, reference)
     smooth, gradient_new = objective.loss_gradient(x_new)
     for _ in range(MAX_BACKTRACKS):
         change = x_new - x
@@ -499,6 +487,13 @@ def _moved(xp, y, scale, gradient):
     """``y - scale * gradient`` in y's dtype (``scale`` from ``per_model``)."""
     moved = y - scale * gradient
     return moved if moved.dtype == y.dtype else xp.astype(moved, y.dtype)
+
+
+def _rounding(xp, dtype, values):
+    """The rounding error of objective values, about 8 eps |F|: line searches do
+    not reject a step for less."""
+    single = dtype == getattr(xp, "float32", np.float32)
+    return 8 * _EPS["float32" if single else "float64"] * np.abs(values)
 
 
 def _dots(xp, a, b):
@@ -624,7 +619,7 @@ class _Step:
                 + model_sums(xp, change * change) / (2 * steps)
             )
             # Rounding in f is about eps * |f|: do not reject steps for less.
-            slack = 8 * xp.finfo(change.dtype).eps * np.abs(smooth_y)
+            slack = _rounding(xp, change.dtype, smooth_y)
             bad = evaluated.smooth_x > model + slack
             if not bad.any():
                 break

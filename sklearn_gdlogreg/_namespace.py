@@ -45,6 +45,8 @@ def sum_dtype(xp, device):
 def model_sums(xp, array):
     """Sums over all but the first axis, per model, on the host in float64."""
     axes = tuple(range(1, array.ndim))
+    if is_numpy(xp):  # no namespace round trip: NumPy sums in float64 directly
+        return np.asarray(array).sum(axis=axes, dtype=np.float64)
     dtype = sum_dtype(xp, getattr(array, "device", None))
     return to_host(xp, xp.sum(array, axis=axes, dtype=dtype))
 

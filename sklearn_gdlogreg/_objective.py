@@ -151,12 +151,6 @@ shape (n_samples, n_features)
         smooth = self.evaluator.value(params) + self._l2_value(params)
         return smooth + self.nonsmooth(params)
 
-    def _sums(self, array):
-        """Per-model sums of a (k, n_outputs, n) array, float64 on the host."""
-        if self._numpy:
-            return array.sum(axis=(1, 2), dtype=np.float64)
-        return model_sums(self.xp, array)
-
     def _l2_value(self, params):
         """The L2 part of J per model (0 without one)."""
         if not self.has_l2:
@@ -172,7 +166,7 @@ shape (n_samples, n_features)
             )
             return 0.5 * self._l2_shared * float(squares)
         coef = params[..., :p]
-        return 0.5 * self.l2_reg_strength * self._sums(coef * coef)
+        return 0.5 * self.l2_reg_strength * model_sums(self.xp, coef * coef)
 
     def _one_vector(self, params):
         """Whether ``params`` are one NumPy model of one output, one strength."""
@@ -202,7 +196,7 @@ shape (n_samples, n_features)
         if not self.has_l1:
             return np.zeros(params.shape[0])
         coef = params[..., : self.X.shape[1]]
-        return self.l1_reg_strength * self._sums(self.xp.abs(coef))
+        return self.l1_reg_strength * model_sums(self.xp, self.xp.abs(coef))
 
     def prox(self, params, step):
         """Proximal step of the L1 part, in place: soft-thresholding.
