@@ -35,6 +35,8 @@ from ._namespace import is_numpy, model_sums, per_model, to_host
 # row, or growing past this factor of its starting value (or of 1, if larger).
 MAX_CONSECUTIVE_RISES = 20
 MAX_GROWTH = 100.0
+# A stalled objective (see stall_window) moves by more than this, relative.
+STALL_SLACK = 1e-8
 # Backtracking: a rejected step is multiplied by SHRINK; an accepted one lets the
 # next iteration try GROW times it.
 SHRINK = 0.5
@@ -107,6 +109,7 @@ def gradient_descent(
     line_search=False,
     verbose=0,
     callback=None,
+    stall_window=None,
 ):
     """Minimise ``k`` objectives by batch (proximal) gradient descent.
 
@@ -145,13 +148,20 @@ def gradient_descent(
         Called after each update as ``callback(iteration, values, params)``, with
         the objectives before the update and all models' parameters after it;
         returning True stops the descent.
+    stall_window : int, default=None
+        Also stop a model as diverged when its objective has made no new low
+        for this many iterations, and was above its lowest value in at least
+        half of them (by 1e-8 relative, beyond rounding): a fixed step that
+        cycles. None: never (a single
+        fit runs its ``max_iter``; a grid of steps stops such models early).
 
     Returns
     -------
     DescentResult
         A diverging model is stopped and its reason kept in ``diverged``: the
         objective (or gradient) stops being finite, rises 20 iterations in a
-        row, or grows past 100 times its starting value (or 100, if larger).
+        row, or grows past 100 times its starting value (or 100, if larger);
+        with ``stall_window``, also when it stalls.
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
@@ -166,7 +176,7 @@ def gradient_descent(
     running = getattr(objective, "running", contextlib.nullcontext)
     with np.errstate(over="ignore", invalid="ignore"), running():
         result = _descend(objective, xp, x, step, max_iter, tol, solver,
-                          line_search, verbose, callback)  # fmt: skip
+                          line_search, verbose, callback, stall_window)  # fmt: skip
     x, value_x, history, gradient_max, converged, diverged, stopped = result
     # A last update that overflowed leaves no finite objective (or parameters):
     # the model diverged, even when no later iteration looked at it.
@@ -198,7 +208,7 @@ def gradient_descent(
 
 
 def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose,
-             callback):  # fmt: skip
+             callback, stall_window):  # fmt: skip
     """The loop of :func:`gradient_descent`, on its prepared arguments."""
     k = x.shape[0]
     momentum = solver == "nesterov"
@@ -218,6 +228,10 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
         np.isfinite(first), MAX_GROWTH * np.maximum(first, 1.0), -np.inf
     )
     rises = np.zeros(k, dtype=int)
+    # Each model's lowest objective, the iterations since it was reached, and
+    # those of them spent above it.
+    lowest, since, above = value_x.copy(), np.zeros(k, int), np.zeros(k, int)
+    stalled = np.zeros(k, dtype=bool)
     running = np.ones(k, dtype=bool)
     n_running = k
     any_rises = False
@@ -258,6 +272,20 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
         elif any_rises:
             rises[:] = 0
             any_rises = False
+        if stall_window is not None:
+            # Stalled: no new low for stall_window iterations, and above the
+            # lowest value in half of them (not merely flat), both by more than
+            # STALL_SLACK relative: rounding noise is neither.
+            low = lowest[active]
+            slack = STALL_SLACK * np.abs(low) + _rounding(xp, x.dtype, low)
+            old = value >= low - slack
+            lowest[active] = np.minimum(low, value)
+            since[active] = (since[active] + 1) * old
+            above[active] = (above[active] + (value > low + slack)) * old
+            stalled[active] = (since[active] >= stall_window) & (
+                2 * above[active] >= stall_window
+            )
+            healthy &= ~stalled[active]
         done = None
         checked = tol > 0 or sub.has_l1
         if checked:
@@ -284,6 +312,7 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
                         gradient_max[model] if checked else 0.0,
                         rises[model],
                         first[model],
+                        since[model] if stalled[model] else 0,
                     ),
                 )
             keep = ~(done | problem)
@@ -630,14 +659,16 @@ class _Step:
         return evaluated
 
 
-def _divergence(value, gradient_max, rises, start):
-    """What shows that the descent diverges, or None."""
+def _divergence(value, gradient_max, rises, start, stalled=0):
+    """What shows that the descent diverges (or stalls), or None."""
     if not (np.isfinite(value) and np.isfinite(gradient_max)):
         return "the objective is no longer finite"
     if rises >= MAX_CONSECUTIVE_RISES:
         return f"the objective rose {rises} iterations in a row"
     if value > MAX_GROWTH * max(start, 1.0):
         return f"the objective grew from {start:.6g} to {value:.6g}"
+    if stalled:
+        return f"the objective made no new low in {stalled} iterations (it cycles)"
     return None
 
 

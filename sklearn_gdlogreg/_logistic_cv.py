@@ -24,6 +24,10 @@ from ._logistic import (
 )
 from ._namespace import as_numpy
 
+# A fold's model whose objective makes no new low in this many iterations (and
+# is above its lowest in half of them) cycles: it stops, and scores like divergence.
+STALL_WINDOW = 100
+
 
 class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
     """Gradient-descent logistic regression with the learning rate (and C) by CV.
@@ -32,8 +36,9 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
     ``learning_rates`` (and ``Cs``). In each fold, all the models of the grid
     descend together: one ``X @ W`` and one ``X.T @ R`` per iteration for all of
     them (a matrix product instead of one matrix-vector product per model), each
-    model stopping on its own; a learning rate that diverges scores NaN instead
-    of stopping the search. The best combination, by mean score over the folds,
+    model stopping on its own; a learning rate that diverges, or that cycles
+    (its objective makes no new low in 100 iterations), stops there and
+    scores NaN instead of stopping the search. The best combination, by mean score over the folds,
     is then refitted on all the data.
 
     Parameters
@@ -222,6 +227,7 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
                 tol=self.tol,
                 # The grid is of fixed steps: "auto" means plain ones here.
                 solver=resolved_solver(self.solver, 0.0),
+                stall_window=STALL_WINDOW,
             )
             for model, (c, r) in enumerate(grid):
                 self.n_iters_[fold, c, r] = result.n_iter[model]

@@ -188,3 +188,45 @@ def test_a_rate_that_never_converges_does_not_win():
     auto = GradientDescentLogisticRegression(solver="gd", max_iter=1).fit(X, y)
     chosen = round(np.log2(model.learning_rate_ / auto.learning_rate_))
     assert model.converged_[:, 0, chosen].all()
+
+
+def _breast_cancer_and_auto_step():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        auto = GradientDescentLogisticRegression(solver="gd", max_iter=1).fit(X, y)
+    return X, y, auto.learning_rate_
+
+
+def test_a_rate_that_cycles_stops_early_and_scores_nan():
+    X, y, auto = _breast_cancer_and_auto_step()
+    cycling, good = 128 * auto, 8 * auto
+    # Alone, the cycling rate neither converges nor diverges in 1000 iterations.
+    with pytest.warns(ConvergenceWarning):
+        alone = GradientDescentLogisticRegression(learning_rate=cycling, max_iter=1000)
+        alone.fit(X, y)
+    assert alone.n_iter_ == 1000
+    model = GradientDescentLogisticRegressionCV(
+        learning_rates=[cycling, good], cv=5, max_iter=1000
+    ).fit(X, y)
+    assert (model.n_iters_[:, 0, 0] < 400).all()
+    assert np.isnan(model.scores_[:, 0, 0]).all()
+    assert model.converged_[:, 0, 1].all()
+    assert model.learning_rate_ == good
+
+
+def test_a_model_flat_within_rounding_is_not_taken_for_cycling():
+    # tol far below what float64 reaches: the objectives flatten out, and the
+    # models must run to max_iter and score, not stop as cycling.
+    X, y, auto = _breast_cancer_and_auto_step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = GradientDescentLogisticRegressionCV(
+            learning_rates=[4 * auto], cv=3, max_iter=2500, tol=1e-30
+        ).fit(X[:, :5], y)
+    assert (model.n_iters_ == 2500).all()
+    assert np.isfinite(model.scores_).all()
