@@ -38,8 +38,8 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
     them (a matrix product instead of one matrix-vector product per model), each
     model stopping on its own; a learning rate that diverges, or that cycles
     (its objective makes no new low in 100 iterations), stops there and
-    scores NaN instead of stopping the search. The best combination, by mean score over the folds,
-    is then refitted on all the data.
+    scores NaN instead of stopping the search. The best combination, by mean
+    score over the folds, is then refitted on all the data.
 
     Parameters
     ----------
