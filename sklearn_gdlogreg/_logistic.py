@@ -4,8 +4,10 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils._array_api import (
     _matching_numpy_dtype,
     check_same_namespace,
@@ -14,6 +16,7 @@ from sklearn.utils._array_api import (
 )
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_feature_names,
@@ -38,8 +41,12 @@ _ACCEPT_SPARSE = ["csr", "csc"]
 _DTYPES = [np.float64, np.float32]
 
 
-class LinearClassifierMixin(ClassifierMixin):
+class LinearClassifierMixin(SparseCoefMixin, ClassifierMixin):
     """Predictions of a fitted linear model: ``coef_``, ``intercept_``, ``classes_``.
+
+    ``sparsify()`` stores ``coef_`` as a SciPy CSR matrix (worth it when most
+    coefficients are zero, as L1 makes them), ``densify()`` as an array again;
+    predictions, warm starts and refits work either way.
 
     Sigmoid output for two classes, softmax for more, as the losses define. The
     outputs follow ``X``: NumPy arrays for NumPy, sparse or HDF5 input, lazy Dask
@@ -58,9 +65,12 @@ class LinearClassifierMixin(ClassifierMixin):
         X = as_rows(X)
         if isinstance(X, DatasetRows):
             _check_n_features(self, X, reset=False)
-            raw = np.empty((X.shape[0], len(self.coef_)), X.dtype)
+            raw = np.empty((X.shape[0], self.coef_.shape[0]), X.dtype)
             for start, rows in X.chunks():
-                raw[start : start + len(rows)] = rows @ self.coef_.T + self.intercept_
+                raw[start : start + len(rows)] = (
+                    safe_sparse_dot(rows, self.coef_.T, dense_output=True)
+                    + self.intercept_
+                )
             return loss_for_classes(len(self.classes_)), raw
         check_same_namespace(X, self, attribute="coef_", method=method)
         xp, _, _ = get_namespace_and_device(X)
@@ -76,7 +86,11 @@ class LinearClassifierMixin(ClassifierMixin):
             coef, intercept = xp.astype(coef, X.dtype), xp.astype(intercept, X.dtype)
         # Overflowing margins are +-inf: probabilities 0 and 1, their limits.
         with np.errstate(over="ignore"):
-            raw = X @ coef.T + intercept
+            raw = (
+                safe_sparse_dot(X, coef.T, dense_output=True) + intercept
+                if is_numpy(xp)
+                else X @ coef.T + intercept
+            )
         return loss_for_classes(len(self.classes_), xp), (
             np.asarray(raw) if is_numpy(xp) else raw
         )
@@ -693,7 +707,8 @@ def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
         )
     weight = _class_weighted(estimator, classes, y, y_index, sample_weight, X.dtype)
     loss = loss_for_classes(len(classes))
-    coef = np.asarray(estimator.coef_, dtype=X.dtype)
+    coef = estimator.coef_
+    coef = np.asarray(coef.toarray() if sp.issparse(coef) else coef, dtype=X.dtype)
     intercept = np.broadcast_to(np.asarray(estimator.intercept_, X.dtype), len(coef))
     objective = LinearObjective(
         loss,
@@ -710,6 +725,8 @@ def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
 
 def _check_init(name, value, shape):
     """Check a starting value's shape; a vector is accepted for one output."""
+    if sp.issparse(value):  # a sparsified coef_
+        value = value.toarray()
     value = np.asarray(as_numpy(value), dtype=np.float64)
     if value.shape != shape and value.size == np.prod(shape) and shape[0] == 1:
         value = value.reshape(shape)

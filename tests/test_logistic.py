@@ -613,3 +613,42 @@ def test_float32_stays_float32_with_every_solver(params):
     model = GradientDescentLogisticRegression(max_iter=20, tol=0, **params)
     model.fit(X.astype(np.float32), y)
     assert model.coef_.dtype == np.float32 and model.intercept_.dtype == np.float32
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sparsify_keeps_predictions_and_densify_restores_coef(n_classes):
+    X, y = make_classification(
+        n_samples=200, n_features=30, n_informative=4, n_classes=n_classes,
+        n_clusters_per_class=1, random_state=0,
+    )  # fmt: skip
+    model = GradientDescentLogisticRegression(C=0.05, l1_ratio=1.0).fit(X, y)
+    dense = model.coef_.copy()
+    assert (dense == 0).mean() > 0.5  # L1 zeroed most coefficients
+    expected = model.predict_proba(X), model.decision_function(X)
+    assert model.sparsify() is model
+    assert sparse.issparse(model.coef_) and model.coef_.nnz == np.count_nonzero(dense)
+    for X_in in (X, sparse.csr_matrix(X), sparse.csc_matrix(X)):
+        np.testing.assert_allclose(model.predict_proba(X_in), expected[0])
+        np.testing.assert_allclose(model.decision_function(X_in), expected[1])
+        assert isinstance(model.decision_function(X_in), np.ndarray)
+    assert logistic_objective(model, X, y) == pytest.approx(
+        logistic_objective(model.densify(), X, y)
+    )
+    assert isinstance(model.coef_, np.ndarray)
+    np.testing.assert_array_equal(model.coef_, dense)
+
+
+def test_warm_start_from_a_sparsified_model_continues_the_descent():
+    X, y = standardized(load_breast_cancer)
+    options = {"solver": "gd", "max_iter": 20, "tol": 0}
+    model = GradientDescentLogisticRegression(warm_start=True, **options).fit(X, y)
+    model.sparsify().fit(X, y)
+    once = GradientDescentLogisticRegression(**{**options, "max_iter": 40}).fit(X, y)
+    np.testing.assert_allclose(model.coef_, once.coef_, rtol=1e-12)
+
+
+def test_sparsify_before_fit_says_fit_first():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="must be fitted before sparsifying"):
+        GradientDescentLogisticRegression().sparsify()
