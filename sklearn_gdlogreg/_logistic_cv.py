@@ -1,5 +1,6 @@
 """GradientDescentLogisticRegressionCV: every learning rate of a fold in one descent."""
 
+import copy
 import inspect
 import itertools
 import warnings
@@ -9,9 +10,18 @@ import h5py
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import check_scoring, get_scorer_names, make_scorer
+from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metadata_routing import (
+    UNUSED,
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.validation import _check_method_params
 
 from ._dask import is_dask_array
 from ._descent import auto_step, gradient_descent
@@ -155,8 +165,12 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.verbose = verbose
 
+    # As LogisticRegressionCV: score's sample_weight reaches the scorer by
+    # routing (see get_metadata_routing), not by a request of this estimator.
+    __metadata_request__score = {"sample_weight": UNUSED}
+
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **params):
         """Cross-validate the grid, then fit the best combination.
 
         Parameters
@@ -169,7 +183,13 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             :class:`GradientDescentLogisticRegression`.
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples in the descents (not in the scores).
+            Weights of the samples in the descents and, as in
+            ``LogisticRegressionCV``, in the validation scores: always without
+            metadata routing; with routing, where the scorer requests them
+            (``make_scorer(...).set_score_request(sample_weight=True)``).
+        **params : dict
+            With metadata routing enabled, metadata for the splitter's
+            ``split`` (``groups``, say) and the scorer, as requested.
 
         Returns
         -------
@@ -187,8 +207,16 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
                 "subsets); compute the Dask array first, or fit "
                 "GradientDescentLogisticRegression, which fits it on the cluster."
             )
+        _raise_for_params(params, self, "fit")
         X = as_numpy(X)
         problem = TrainingProblem(self, X, y, sample_weight)
+        if _routing_enabled():
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            split_params, score_params = routed.splitter.split, routed.scorer.score
+        else:
+            split_params, score_params = {}, {}
+            if sample_weight is not None:
+                score_params["sample_weight"] = sample_weight
         rates = self._rate_grid()
         Cs = (
             np.logspace(-4, 4, self.Cs)
@@ -200,12 +228,11 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         grid = list(itertools.product(range(len(Cs)), range(len(rates))))
         C_per_model = Cs[[c for c, _ in grid]]
         folds = list(
-            check_cv(self.cv, problem.y, classifier=True).split(problem.X, problem.y)
+            check_cv(self.cv, problem.y, classifier=True).split(
+                problem.X, problem.y, **split_params
+            )
         )
-        scorer = _with_labels(
-            check_scoring(GradientDescentLogisticRegression(), self.scoring),
-            problem.classes,
-        )
+        scorer = _with_labels(self._scorer(), problem.classes)
         shape = (len(folds), len(Cs), len(rates))
         self.scores_ = np.full(shape, np.nan)
         self.n_iters_ = np.zeros(shape, dtype=int)
@@ -213,6 +240,9 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         self.loss_curves_ = np.empty(shape, dtype=object)
         fold_params = np.empty(shape, dtype=object)
         for fold, (train, test) in enumerate(folds):
+            fold_score_params = _check_method_params(
+                problem.X, params=score_params, indices=test
+            )
             objective = problem.objective(C_per_model, self.l1_ratio, rows=train)
             steps = self._steps(rates, [r for _, r in grid], objective)
             n_params = problem.X.shape[1] + int(self.fit_intercept)
@@ -237,7 +267,7 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
                 if result.diverged[model] is None:
                     fitted = self._with_params(result.params[model], problem)
                     self.scores_[fold, c, r] = scorer(
-                        fitted, problem.X[test], problem.y[test]
+                        fitted, problem.X[test], problem.y[test], **fold_score_params
                     )
         mean = np.mean(self.scores_, axis=0)
         if np.all(np.isnan(mean)):
@@ -292,28 +322,62 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             setattr(self, name, value)
         return self
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X, y, sample_weight=None, **score_params):
         """Score of the refitted model on ``X``, ``y`` by ``scoring``.
 
         As ``LogisticRegressionCV.score``: the scorer the folds were scored
-        with (accuracy when ``scoring`` is None).
+        with (accuracy when ``scoring`` is None), given ``sample_weight``
+        (and, with metadata routing, what the scorer requests).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
+        **score_params : dict
+            With metadata routing enabled, metadata for the scorer.
 
         Returns
         -------
         float
         """
-        if self.scoring is None:
-            return super().score(X, y, sample_weight=sample_weight)
-        scorer = check_scoring(self, self.scoring)
-        if sample_weight is None:
-            return scorer(self, X, y)
-        return scorer(self, X, y, sample_weight=sample_weight)
+        _raise_for_params(score_params, self, "score")
+        if sample_weight is not None:
+            score_params["sample_weight"] = sample_weight
+        if _routing_enabled():
+            score_params = process_routing(self, "score", **score_params).scorer.score
+        elif score_params.get("sample_weight") is None:
+            score_params = {}
+        return self._scorer()(self, X, y, **score_params)
+
+    def get_metadata_routing(self):
+        """How ``fit`` and ``score`` route metadata, as ``LogisticRegressionCV``.
+
+        ``fit``'s metadata go to the splitter's ``split`` and to the scorer,
+        ``score``'s to the scorer.
+
+        Returns
+        -------
+        MetadataRouter
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                splitter=self.cv,
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+            .add(
+                scorer=self._scorer(),
+                method_mapping=MethodMapping()
+                .add(caller="score", callee="score")
+                .add(caller="fit", callee="score"),
+            )
+        )
+
+    def _scorer(self):
+        """The scorer of ``scoring`` (accuracy when None)."""
+        return check_scoring(GradientDescentLogisticRegression(), self.scoring)
 
     def _rate_grid(self):
         """The grid as (label, rate) pairs; a rate is a float or an auto multiple."""
@@ -372,10 +436,7 @@ def _with_labels(scorer, classes):
     extra = dict(getattr(scorer, "_kwargs", {}))
     if len(classes) == 2 and "pos_label" in inspect.signature(function).parameters:
         extra.setdefault("pos_label", classes[-1])
-    return make_scorer(
-        function,
-        greater_is_better=scorer._sign == 1,
-        response_method=scorer._response_method,
-        labels=classes,
-        **extra,
-    )
+    # A copy, so that the metadata the scorer requests still reach it.
+    scorer = copy.copy(scorer)
+    scorer._kwargs = {**extra, "labels": classes}
+    return scorer

@@ -230,3 +230,86 @@ def test_a_model_flat_within_rounding_is_not_taken_for_cycling():
         ).fit(X[:, :5], y)
     assert (model.n_iters_ == 2500).all()
     assert np.isfinite(model.scores_).all()
+
+
+def _weights_and_groups():
+    rng = np.random.default_rng(0)
+    return rng.uniform(0.1, 3.0, len(Y_IRIS)), np.arange(len(Y_IRIS)) % 6
+
+
+def _split_scores(search, n_splits, shape):
+    return np.array(
+        [search.cv_results_[f"split{i}_test_score"] for i in range(n_splits)]
+    ).reshape(n_splits, *shape)
+
+
+@pytest.mark.parametrize("requested", [True, False])
+def test_routing_sends_sample_weight_to_the_scorer_that_asks_and_groups_to_split(
+    requested,
+):
+    from sklearn import config_context
+    from sklearn.metrics import accuracy_score, make_scorer
+    from sklearn.model_selection import GroupKFold
+
+    weight, groups = _weights_and_groups()
+    kwargs = {"max_iter": 150, "tol": 1e-4}
+    with config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        scorer = make_scorer(accuracy_score).set_score_request(sample_weight=requested)
+        cv_model = GradientDescentLogisticRegressionCV(
+            learning_rates=RATES, cv=GroupKFold(3), scoring=scorer, **kwargs
+        ).fit(X_IRIS, Y_IRIS, sample_weight=weight, groups=groups)
+        # The reference: GridSearchCV with the same routing.
+        estimator = GradientDescentLogisticRegression(**kwargs)
+        search = GridSearchCV(
+            estimator.set_fit_request(sample_weight=True),
+            {"learning_rate": RATES},
+            cv=GroupKFold(3),
+            scoring=scorer,
+        ).fit(X_IRIS, Y_IRIS, sample_weight=weight, groups=groups)
+        if requested:
+            score = cv_model.score(X_IRIS, Y_IRIS, sample_weight=weight)
+        else:  # as LogisticRegressionCV: metadata no one asked for are refused
+            with pytest.raises(TypeError, match="sample_weight"):
+                cv_model.score(X_IRIS, Y_IRIS, sample_weight=weight)
+            score = cv_model.score(X_IRIS, Y_IRIS)
+    np.testing.assert_allclose(
+        cv_model.scores_, _split_scores(search, 3, (1, len(RATES)))
+    )
+    expected = accuracy_score(
+        Y_IRIS, cv_model.predict(X_IRIS), sample_weight=weight if requested else None
+    )
+    assert score == pytest.approx(expected)
+
+
+def test_without_routing_sample_weight_weights_the_scores_as_logistic_regression_cv():
+    from sklearn.metrics import accuracy_score
+
+    weight, _ = _weights_and_groups()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = GradientDescentLogisticRegressionCV(
+            learning_rates=RATES[2:3], cv=CV, max_iter=150
+        ).fit(X_IRIS, Y_IRIS, sample_weight=weight)
+    for fold, (train, test) in enumerate(CV.split(X_IRIS, Y_IRIS)):
+        single = GradientDescentLogisticRegression(
+            learning_rate=RATES[2], max_iter=150
+        ).fit(X_IRIS[train], Y_IRIS[train], sample_weight=weight[train])
+        expected = accuracy_score(
+            Y_IRIS[test], single.predict(X_IRIS[test]), sample_weight=weight[test]
+        )
+        assert model.scores_[fold, 0, 0] == pytest.approx(expected)
+
+
+def test_metadata_nothing_requested_is_refused():
+    from sklearn import config_context
+
+    with config_context(enable_metadata_routing=True):
+        with pytest.raises(TypeError, match="extra"):
+            GradientDescentLogisticRegressionCV(cv=3, max_iter=5).fit(
+                X_IRIS, Y_IRIS, sample_weight=np.ones(len(Y_IRIS)), extra=1
+            )
+    with pytest.raises(ValueError, match="extra"):
+        GradientDescentLogisticRegressionCV(cv=3, max_iter=5).fit(
+            X_IRIS, Y_IRIS, extra=1
+        )
