@@ -7,10 +7,14 @@ fused pass included) on the worker that holds the block, and only those shares (
 parameter-sized array per block) and the parameters travel. X is persisted
 once, when the fit starts; the active scheduler runs the work. With a
 ``dask.distributed.Client``, blocks are handled as futures: the targets and
-weights are scattered to the workers that hold X's blocks, and each iteration
-is one ``client.map`` and one sum (building a Dask graph per iteration costs
-about twice as much in scheduling). Any other scheduler (threads, processes,
-synchronous) runs the same sums as a graph of delayed calls.
+weights become tasks beside X's blocks (each depends on its X block, so it
+runs on that block's worker), and each iteration is one ``client.map`` and one
+sum (building a Dask graph per iteration costs about twice as much in
+scheduling). Nothing the fit needs is scattered without lineage: when a worker
+is lost, the scheduler recomputes its blocks from their graph (X's, and the
+tasks that hold the targets and weights) and the fit goes on, to the same
+result. Any other scheduler (threads, processes, synchronous) runs the same
+sums as a graph of delayed calls.
 
 Dask is optional (``pip install sklearn-gdlogreg[dask]``): it is imported only
 for a Dask array, which cannot exist without it.
@@ -105,7 +109,7 @@ class DaskRows:
         if array is None or np.ndim(array) == 0:
             return [array] * len(self._blocks)
         if self.client is not None:
-            return self._scatter_beside_blocks(np.asarray(array))
+            return self._beside_blocks(np.asarray(array))
         chunks = (self.row_chunks,) + tuple((size,) for size in np.shape(array)[1:])
         (blocks,) = dask.persist(da.from_array(np.asarray(array), chunks=chunks))
         # The persisted array holds the data on the workers: keep it while the
@@ -113,26 +117,21 @@ class DaskRows:
         self._persisted.append(blocks)
         return blocks.to_delayed().ravel().tolist()
 
-    def _scatter_beside_blocks(self, array):
-        """Pieces of ``array`` as futures, each on a worker of its X block."""
-        from distributed import wait
+    def _beside_blocks(self, array):
+        """Pieces of ``array`` as futures, each computed on its X block's worker.
 
-        wait(self._blocks)  # placed: each block has a worker
-        holders = self.client.who_has(self._blocks)
+        Each piece is a task that holds its rows and depends on its X block, so
+        the scheduler places it beside the block and can recompute it, as it
+        recomputes the block, if a worker is lost (a scattered piece could not
+        be).
+        """
         stops = np.cumsum(self.row_chunks)
-        by_worker = {}
-        for index, block in enumerate(self._blocks):
-            by_worker.setdefault(sorted(holders[block.key])[0], []).append(index)
-        pieces = [None] * len(self._blocks)
-        for worker, indices in by_worker.items():
-            futures = self.client.scatter(
-                [array[stops[i] - self.row_chunks[i] : stops[i]] for i in indices],
-                workers=[worker],
-                hash=False,
+        return [
+            self.client.submit(_piece, array[stop - size : stop], block, pure=False)
+            for block, stop, size in zip(
+                self._blocks, stops, self.row_chunks, strict=True
             )
-            for index, future in zip(indices, futures, strict=True):
-                pieces[index] = future
-        return pieces
+        ]
 
     def map_sum(self, function, aligned, *args):
         """``sum over blocks of function(X_block, *aligned_blocks, *args)``.
@@ -192,6 +191,11 @@ def _active_client():
 
     client = getattr(get_scheduler(), "__self__", None)
     return client if isinstance(client, distributed.Client) else None
+
+
+def _piece(piece, block):
+    """A piece of the targets or weights; ``block`` only places the task."""
+    return piece
 
 
 def _sum(parts):

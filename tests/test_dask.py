@@ -142,3 +142,56 @@ def test_bad_dask_input_is_refused_with_the_reason():
         GradientDescentLogisticRegression().fit(da.zeros((200, 2, 2)), y)
     with pytest.raises(ValueError, match="needs X in memory"):
         GradientDescentLogisticRegressionCV().fit(da.from_array(X, chunks=50), y)
+
+
+class _KillAWorker:
+    """A fit callback that kills (SIGKILL) one worker process at an iteration."""
+
+    def __init__(self, client, at_iteration):
+        self.client, self.at_iteration = client, at_iteration
+        self.killed = None
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        import os
+        import signal
+
+        if context.task_name == "iteration" and self.killed is None:
+            if fitted_estimator.n_iter_ == self.at_iteration:
+                address, pid = sorted(self.client.run(os.getpid).items())[0]
+                os.kill(pid, signal.SIGKILL)
+                self.killed = address
+        return False
+
+
+def test_a_fit_survives_a_worker_killed_mid_fit():
+    """The worker's blocks, targets and weights are recomputed from their graph:
+    the fit ends with the coefficients of an undisturbed one."""
+    pytest.importorskip("sklearn.callback", reason="scikit-learn < 1.9")
+    X, y, weight = _data(3, n_samples=4000)
+    params = dict(solver="gd", tol=0, max_iter=30)
+    reference = GradientDescentLogisticRegression(**params).fit(X, y, weight)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        killer = _KillAWorker(client, at_iteration=10)
+        model = GradientDescentLogisticRegression(**params).set_callbacks(killer)
+        model.fit(
+            da.from_array(X, chunks=(500, 8)),
+            da.from_array(y, chunks=500),
+            da.from_array(weight, chunks=500),
+        )
+        assert killer.killed is not None
+        assert killer.killed not in client.scheduler_info()["workers"]
+    _assert_same_fit(model, reference)
