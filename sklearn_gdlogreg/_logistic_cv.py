@@ -377,7 +377,9 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
 
     def _scorer(self):
         """The scorer of ``scoring`` (accuracy when None)."""
-        return check_scoring(GradientDescentLogisticRegression(), self.scoring)
+        return check_scoring(
+            GradientDescentLogisticRegression(), self.scoring or "accuracy"
+        )
 
     def _rate_grid(self):
         """The grid as (label, rate) pairs; a rate is a float or an auto multiple."""

@@ -1,25 +1,26 @@
-"""The ``gdlogreg`` command: train, predict and compare, calling the library."""
+"""The ``gdlogreg`` command: train, predict and compare, calling the library.
+
+Only the standard library is imported before the arguments are parsed: the
+library (scikit-learn, SciPy, h5py) is imported by the command that needs it,
+inside :func:`main`'s handling of errors and Ctrl-C, so that ``--help``,
+``--version`` and a mistyped option answer at once, and an interrupted
+start-up says so in one line.
+"""
 
 import argparse
+import contextlib
 import csv
 import io
 import json
+import math
+import signal
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, log_loss
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-
-from . import __version__, datasets
-from ._callbacks import CostProgress
-from ._logistic import GradientDescentLogisticRegression, logistic_objective
-from .preprocessing import ImageFlattener, PixelScaler
+from . import __version__
 
 PROG = "gdlogreg"
 
@@ -49,6 +50,8 @@ def main(argv=None):
     try:
         args = _parser().parse_args(argv)
         args.written = written
+        with _interrupts_deferred():
+            _load_library()
         args.run(args)
     except KeyboardInterrupt:
         done = f"wrote {', '.join(written)}" if written else "no file was written"
@@ -64,6 +67,36 @@ def main(argv=None):
         print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
         return 2
     return 0
+
+
+@contextlib.contextmanager
+def _interrupts_deferred():
+    """Ctrl-C in this block takes effect at its end, as a KeyboardInterrupt.
+
+    An import cut short leaves modules half initialised (NumPy then reports a
+    broken installation, and the process may die of the signal after all), so
+    the library is loaded whole, and the interrupt honoured after.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda *_: received.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
+def _load_library():
+    """Import what every command uses (a second or two: scikit-learn, SciPy)."""
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.metrics  # noqa: F401
+    import sklearn.pipeline  # noqa: F401
+
+    from . import _logistic, datasets, preprocessing  # noqa: F401
 
 
 #: What bad input raises: files that cannot be read (h5py reports a corrupted
@@ -187,7 +220,7 @@ def _positive(kind):
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
         if not value > 0:
             raise argparse.ArgumentTypeError(f"{text} is not positive")
-        if kind is float and value == np.inf and not convert.infinite:
+        if kind is float and value == math.inf and not convert.infinite:
             raise argparse.ArgumentTypeError(f"{text} is not finite")
         return value
 
@@ -217,13 +250,15 @@ def _non_negative_float(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value < np.inf:
+    if not 0 <= value < math.inf:
         raise argparse.ArgumentTypeError(f"{text} is not a finite number >= 0")
     return value
 
 
 def _load_data(args):
     """The training and test data: HDF5 files, or the bundled digits."""
+    from . import datasets
+
     if (args.train is None) != (args.test is None):
         raise ValueError("give both --train and --test, or neither (bundled digits)")
     if args.train is None:
@@ -235,6 +270,11 @@ def _load_data(args):
 
 def _pipeline(args, data, estimator):
     """ImageFlattener, the chosen scaler, and ``estimator``."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from .preprocessing import ImageFlattener, PixelScaler
+
     scalers = {
         "pixel": [("scale", PixelScaler(max_value=data.max_value))],
         "standard": [("scale", StandardScaler())],
@@ -246,6 +286,8 @@ def _pipeline(args, data, estimator):
 
 
 def _gradient_descent(args):
+    from ._logistic import GradientDescentLogisticRegression
+
     return GradientDescentLogisticRegression(
         learning_rate=args.learning_rate,
         max_iter=args.max_iter,
@@ -267,6 +309,10 @@ def _named(data):
 
 def _fit(model, X, y, *, progress=False):
     """Fit, timing it; warnings become one-line notes on stderr."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from ._callbacks import CostProgress
+
     estimator = model[-1]
     show = progress and hasattr(estimator, "set_callbacks")
     if show:
@@ -286,6 +332,8 @@ def _fit(model, X, y, *, progress=False):
 
 
 def _scores(model, X, y):
+    from sklearn.metrics import accuracy_score, log_loss
+
     return accuracy_score(y, model.predict(X)), log_loss(
         y, model.predict_proba(X), labels=model.classes_
     )
@@ -338,6 +386,7 @@ def _train(args):
 def _predict(args):
     if (args.data is None) == (not args.images):
         raise ValueError("give either --data FILE.h5 or image files, not both or none")
+    from . import datasets
     from .persistence import load_model
 
     model = load_model(args.model)
@@ -383,6 +432,11 @@ def _format_rows(rows, format):
 
 
 def _compare(args):
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from ._logistic import logistic_objective
+
     data = _load_data(args)
     y_train, y_test = _named(data)
     C = args.C

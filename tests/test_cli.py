@@ -285,6 +285,43 @@ def test_ctrl_c_stops_cleanly_and_writes_no_model(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("delay", [0.3, 0.8])
+def test_ctrl_c_during_start_up_is_one_line(delay):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sklearn_gdlogreg", "train"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # While NumPy, then scikit-learn, are being imported (over a second):
+    # an import cut short must not leave NumPy saying it is broken.
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.strip() == "gdlogreg: interrupted; no file was written."
+
+
+def test_help_version_and_option_errors_import_no_scientific_library():
+    """They answer at once: nothing heavier than the standard library loads."""
+    script = (
+        "import sys\n"
+        "from sklearn_gdlogreg.cli import main\n"
+        "for argv in (['--help'], ['--version'], ['train', '--max-iter', 'x']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('numpy', 'scipy', 'sklearn', 'h5py', 'PIL', 'matplotlib', 'skops')\n"
+        "print('loaded:', [name for name in heavy if name in sys.modules])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip().endswith("loaded: []"), result.stdout + result.stderr
+    assert "not a number" in result.stderr
+
+
 def test_console_script_is_installed():
     script = Path(sys.executable).parent / "gdlogreg"
     result = subprocess.run([script, "--help"], capture_output=True, text=True)
@@ -352,17 +389,39 @@ def _scalar_images_h5(path):
         file["train_set_y"] = np.arange(4) % 2
 
 
+def _huge_h5(path):
+    """A small file declaring 10^7 x 10^5 pixels: no memory holds them."""
+    with h5py.File(path, "w") as file:
+        file.create_dataset(
+            "train_set_x", shape=(10**7, 10**5), dtype=np.uint8, chunks=(1, 10**5)
+        )
+        file["train_set_y"] = np.zeros(4, dtype=np.int64)
+
+
+def _zip_bomb_model(path):
+    """A 300 kB file that would unpack to 300 MB."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("schema.json", "{}")
+        archive.writestr("padding.npy", b"\0" * (300 << 20))
+
+
 @pytest.mark.parametrize(
     ("make", "args"),
     [
         (_bomb_png, ["predict", "--model", "{model}", "{file}"]),
+        (_huge_h5, ["train", "--train", "{file}", "--test", "{file}"]),
+        (_zip_bomb_model, ["predict", "--model", "{file}", "--data", "{file}"]),
         (_corrupted_h5, ["train", "--train", "{file}", "--test", "{file}"]),
         (_scalar_images_h5, ["train", "--train", "{file}", "--test", "{file}"]),
     ],
 )
 def test_bad_files_give_one_line_and_status_2(digits_model, tmp_path, make, args):
     folder, _ = digits_model
-    name = {"_bomb_png": "bomb.png"}.get(make.__name__, "bad.h5")
+    name = {"_bomb_png": "bomb.png", "_zip_bomb_model": "bomb.skops"}.get(
+        make.__name__, "bad.h5"
+    )
     make(tmp_path / name)
     args = [arg.format(model=folder / "m.skops", file=tmp_path / name) for arg in args]
     result = gdlogreg(*args)
