@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+# Each benchmark runs in quick mode: a minute in all (``pytest -m slow``; CI
+# runs them).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 NAMES = [
     "compare_sklearn",

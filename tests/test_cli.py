@@ -21,7 +21,25 @@ from sklearn_gdlogreg.datasets import load_digits_odd_even, load_h5
 from sklearn_gdlogreg.persistence import load_model
 
 
-def gdlogreg(*args, cwd=None):
+def gdlogreg(*args):
+    """Run the command in this process, as ``python -m sklearn_gdlogreg`` would.
+
+    In-process, the library's import is paid once for all the tests; the
+    tests of the entry point itself use :func:`gdlogreg_process`.
+    """
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main([str(arg) for arg in args])
+        except SystemExit as exit:  # argparse's --help and usage errors
+            status = exit.code
+    return subprocess.CompletedProcess(args, status, out.getvalue(), err.getvalue())
+
+
+def gdlogreg_process(*args, cwd=None):
     """Run ``python -m sklearn_gdlogreg`` in a subprocess."""
     return subprocess.run(
         [sys.executable, "-m", "sklearn_gdlogreg", *map(str, args)],
@@ -199,7 +217,7 @@ def test_errors_are_one_line_with_status_2(
     ],
 )
 def test_errors_through_the_entry_point(tmp_path, args, message):
-    result = gdlogreg(*args, cwd=tmp_path)
+    result = gdlogreg_process(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert "Traceback" not in result.stderr

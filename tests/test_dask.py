@@ -12,6 +12,10 @@ from sklearn_gdlogreg import (
 da = pytest.importorskip("dask.array", reason="Dask is an optional extra: [dask]")
 distributed = pytest.importorskip("distributed")
 
+#: Tests on a LocalCluster of worker processes: slow (``pytest -m slow``; CI
+#: runs them).
+CLUSTER = pytest.mark.slow
+
 CONFIGS = {
     "gd": dict(solver="gd", tol=0, max_iter=40),
     "nesterov-converges": dict(solver="nesterov", tol=1e-5),
@@ -60,6 +64,7 @@ def _assert_same_fit(model, reference, rtol=1e-8, atol=1e-14):
     assert model.learning_rate_ == pytest.approx(reference.learning_rate_, rel=rtol)
 
 
+@CLUSTER
 @pytest.mark.parametrize("n_classes", [2, 4])
 @pytest.mark.parametrize("config", CONFIGS)
 def test_cluster_fit_equals_in_memory_fit(client, n_classes, config):
@@ -75,6 +80,7 @@ def test_cluster_fit_equals_in_memory_fit(client, n_classes, config):
     assert model.n_features_in_ == X.shape[1]
 
 
+@CLUSTER
 def test_predictions_are_dask_arrays_equal_to_in_memory_ones(client):
     X, y, _ = _data(3)
     model = GradientDescentLogisticRegression(max_iter=50, tol=0).fit(X, y)
@@ -92,6 +98,7 @@ def test_predictions_are_dask_arrays_equal_to_in_memory_ones(client):
         np.testing.assert_allclose(lazy.compute(), expected, rtol=1e-12, err_msg=method)
 
 
+@CLUSTER
 @pytest.mark.parametrize("n_classes", [2, 4])
 def test_cluster_spectral_fit_reaches_the_in_memory_solution(client, n_classes):
     """Spectral steps are ratios of sums: summed in another order, the path may
@@ -106,6 +113,7 @@ def test_cluster_spectral_fit_reaches_the_in_memory_solution(client, n_classes):
     np.testing.assert_array_equal(model.coef_ == 0, reference.coef_ == 0)
 
 
+@CLUSTER
 def test_fused_blocks_float32_and_many_features_on_the_cluster(client):
     """Blocks above 1 MB run the fused kernel on the workers; float32 stays
     float32; 300 features take the power-iteration step on the cluster."""
@@ -172,6 +180,7 @@ class _KillAWorker:
         return False
 
 
+@CLUSTER
 def test_a_fit_survives_a_worker_killed_mid_fit():
     """The worker's blocks, targets and weights are recomputed from their graph:
     the fit ends with the coefficients of an undisturbed one."""
