@@ -318,17 +318,24 @@ def _fit(model, X, y, *, progress=False):
     if show:
         estimator.set_callbacks(CostProgress())
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
+        with _warnings_as_notes(ConvergenceWarning):
             start = time.perf_counter()
             model.fit(X, y)
             seconds = time.perf_counter() - start
     finally:
         if show:
             estimator.set_callbacks()  # not saved with the model
-    for warning in caught:
-        print(f"{PROG}: warning: {warning.message}", file=sys.stderr)
     return seconds
+
+
+@contextlib.contextmanager
+def _warnings_as_notes(category):
+    """Warnings in the block as one-line notes on stderr; ``category``: all."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", category)
+        yield
+    for warning in caught:
+        print(f"{PROG}: warning: {_one_line(warning.message)}", file=sys.stderr)
 
 
 def _scores(model, X, y):
@@ -394,7 +401,8 @@ def _predict(args):
         images = datasets.load_h5(args.data).images
         names = [f"{Path(args.data).name}[{i}]" for i in range(len(images))]
     else:
-        images = datasets.load_image_files(args.images, model[0].image_shape_)
+        with _warnings_as_notes(UserWarning):
+            images = datasets.load_image_files(args.images, model[0].image_shape_)
         names = list(args.images)
     classes = model.classes_
     proba = model.predict_proba(images)

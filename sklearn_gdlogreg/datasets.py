@@ -310,7 +310,16 @@ def load_image_files(paths, image_shape):
     ------
     FileNotFoundError, ValueError
         If a file is missing or is not an image; the message names it.
+
+    Warns
+    -----
+    UserWarning
+        For an image whose size, or colour (grey against colour), differs from
+        ``image_shape``: it is resized or converted to match, and a model's
+        prediction on it may mean little.
     """
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     modes = {2: "L", 3: {1: "L", 3: "RGB", 4: "RGBA"}}
@@ -329,6 +338,14 @@ def load_image_files(paths, image_shape):
             raise FileNotFoundError(f"No image file at {path}.")
         try:
             with Image.open(path) as image:
+                mismatch = _image_mismatch(image, height, width, mode)
+                if mismatch:
+                    warnings.warn(
+                        f"{path} {mismatch}: it was resized or converted to "
+                        "match, so a prediction on it may mean little.",
+                        UserWarning,
+                        stacklevel=2,
+                    )
                 image = image.convert(mode).resize(
                     (width, height), Image.Resampling.LANCZOS
                 )
@@ -336,3 +353,20 @@ def load_image_files(paths, image_shape):
         except (UnidentifiedImageError, OSError) as error:
             raise ValueError(f"Cannot read {path} as an image ({error}).") from error
     return np.stack(images)
+
+
+def _image_mismatch(image, height, width, mode):
+    """How a PIL image differs from (height, width) pixels in ``mode``, or ""."""
+    grey_modes = {"1", "L", "LA", "I", "I;16", "F"}
+    colour = "grey" if mode == "L" else "colour"
+    differences = []
+    if image.size != (width, height):
+        differences.append(
+            f"is {image.size[0]}x{image.size[1]} pixels, not {width}x{height}"
+        )
+    if (image.mode in grey_modes) != (colour == "grey"):
+        kind = "grey" if image.mode in grey_modes else "colour"
+        differences.append(f"is {kind}, not {colour}")
+    if not differences:
+        return ""
+    return " and ".join(differences) + " as the training images"

@@ -111,6 +111,11 @@ def test_predict_images_and_formats(digits_model, tmp_path):
         paths.append(path)
     table = gdlogreg("predict", "--model", folder / "m.skops", *paths)
     assert table.returncode == 0, table.stderr
+    # The model saw 8x8 images: each 32x32 one is named in a one-line warning.
+    warned = table.stderr.splitlines()
+    assert len(warned) == 3
+    for path, line in zip(paths, warned, strict=True):
+        assert line.startswith(f"gdlogreg: warning: {path} is 32x32 pixels, not 8x8")
     lines = table.stdout.splitlines()
     assert lines[0].split() == ["input", "class", "p(even)", "p(odd)"]
     assert len(lines) == 4

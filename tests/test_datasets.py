@@ -1,5 +1,7 @@
 """HDF5 loaders on files the tests write, and on the course's files when present."""
 
+import warnings
+
 import h5py
 import numpy as np
 import pytest
@@ -157,12 +159,28 @@ def test_image_files_are_converted_and_resized(tmp_path, image_shape, mode):
     pixels[:, :, 0] = 255  # pure red
     Image.fromarray(pixels).save(tmp_path / "red.png")
     Image.fromarray(pixels).save(tmp_path / "red.jpg")
-    images = load_image_files([tmp_path / "red.png", tmp_path / "red.jpg"], image_shape)
+    with pytest.warns(UserWarning, match="is 30x40 pixels, not 6x8") as caught:
+        images = load_image_files(
+            [tmp_path / "red.png", tmp_path / "red.jpg"], image_shape
+        )
+    assert len(caught) == 2
+    assert ("is colour, not grey" in str(caught[0].message)) == (mode == "L")
     assert images.shape == (2, *image_shape) and images.dtype == np.uint8
     expected = Image.new("RGB", (1, 1), (255, 0, 0)).convert(mode).getpixel((0, 0))
     np.testing.assert_allclose(
         images[0].reshape(-1, len(np.atleast_1d(expected)))[0], expected, atol=2
     )
+
+
+@pytest.mark.parametrize(("size", "mode"), [((6, 8), "L"), ((6, 8), "P")])
+def test_image_files_of_the_model_s_size_and_kind_give_no_warning(tmp_path, size, mode):
+    from PIL import Image
+
+    Image.new(mode, size).save(tmp_path / "image.png")
+    image_shape = (8, 6) if mode == "L" else (8, 6, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_image_files([tmp_path / "image.png"], image_shape)
 
 
 def test_image_files_errors(tmp_path):
