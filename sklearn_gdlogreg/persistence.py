@@ -1,10 +1,13 @@
-"""Save and load fitted models with skops, trusting only this package's types."""
+"""Save and load fitted models with skops, trusting only this package's types.
+
+skops is imported when a model is saved or read (importing it imports every
+scikit-learn estimator, seconds): a missing or foreign file is refused first.
+"""
 
 import json
 import zipfile
 from pathlib import Path
 
-import skops.io
 from sklearn.pipeline import Pipeline
 
 from ._files import write_atomically
@@ -51,6 +54,8 @@ def save_model(model, path):
     path : str or path-like
         Where to write (conventionally ``*.skops``).
     """
+    import skops.io
+
     write_atomically(path, lambda temporary: skops.io.dump(model, temporary))
 
 
@@ -80,6 +85,8 @@ def load_model(path):
     not_ours = f"{path} is not a model saved by 'gdlogreg train --model'"
     try:
         _check_contents(path, not_ours)
+        import skops.io
+
         untrusted = set(skops.io.get_untrusted_types(file=path))
         if untrusted - TRUSTED_TYPES:
             raise ValueError(

@@ -461,6 +461,7 @@ def test_defaults_converge_to_the_optimum_without_warning(X, y):
     assert_defaults_converge(X, y)
 
 
+@pytest.mark.slow  # 12,288 features: seconds
 def test_defaults_converge_on_the_cats_scaled_by_255(catvnoncat):
     X = catvnoncat.X_train.reshape(len(catvnoncat.X_train), -1) / 255
     assert_defaults_converge(X, catvnoncat.y_train)
