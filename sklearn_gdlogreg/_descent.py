@@ -11,8 +11,11 @@ The objective is anything with these methods (see ``_objective.LinearObjective``
 ``loss_gradient(params) -> (values, gradient)`` of the smooth part, ``has_l1``,
 ``nonsmooth(params) -> values``, ``prox(params, step) -> params`` and
 ``select(models) -> objective`` (indices may repeat), and optionally
-``running()``, a context the whole descent runs in, and ``xp``, the
-array namespace of the parameters (NumPy by default). An iteration makes one
+``running()``, a context the whole descent runs in, ``xp``, the array
+namespace of the parameters (NumPy by default), and for parameters that are
+coordinates of the model rather than the model itself (``_row_space``),
+``inner(a, b)``, the per-model inner products of the vectors they stand for,
+and ``gradient_max(gradient, tol)``, the stopping criterion. An iteration makes one
 ``loss_gradient`` call (one read of the data with the fused pass): at the new
 point, and with momentum at Nesterov's next point too, in the same call; a
 backtracking line search adds one call per rejected step.
@@ -30,6 +33,7 @@ import numpy as np
 from sklearn.externals.array_api_compat import numpy as np_compat
 
 from ._namespace import is_numpy, model_sums, per_model, to_host
+from ._row_space import row_space
 
 # Signs that the step is too large: the objective rising this many iterations in a
 # row, or growing past this factor of its starting value (or of 1, if larger).
@@ -165,6 +169,31 @@ def gradient_descent(
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    space = row_space(objective, params, max_iter)
+    if space is not None:
+        # Few, wide rows: the same descent in the coordinates w = a X.
+        def in_primal(iteration, values, coordinates):
+            return callback(iteration, values, space.primal_params(coordinates))
+
+        result = gradient_descent(
+            space, space.start(params), learning_rate=learning_rate,
+            max_iter=max_iter, tol=tol, solver=solver, line_search=line_search,
+            verbose=verbose, callback=None if callback is None else in_primal,
+        )  # fmt: skip
+        # The exact criterion at the end (the loop may have needed only bounds).
+        with np.errstate(over="ignore", invalid="ignore"):
+            gradient = space.loss_gradient(result.params)[1]
+            result.gradient_max = space.gradient_max(gradient, tol=0.0)
+            result.params = space.primal_params(result.params)
+        k = params.shape[0]
+        overflowed = ~np.isfinite(result.params).reshape(k, -1).all(axis=1)
+        for model in np.flatnonzero(overflowed):
+            result.diverged[model] = result.diverged[model] or _divergence_message(
+                result.learning_rate[model],
+                int(result.n_iter[model]),
+                "the parameters overflowed",
+            )
+        return result
     xp = getattr(objective, "xp", np_compat)
     numpy = is_numpy(xp)
     k = params.shape[0]
@@ -293,7 +322,7 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
             gradient_max[active] = (
                 _max_abs(xp, (y_a - x_new) / per_model(xp, steps, x_new))
                 if sub.has_l1
-                else _max_abs(xp, gradient)
+                else _gradient_max(sub, xp, gradient, tol)
             )
             healthy &= np.isfinite(gradient_max[active])
             if tol > 0:
@@ -394,7 +423,7 @@ def _descend(objective, xp, x, step, max_iter, tol, solver, line_search, verbose
 
     if not (tol > 0 or objective.has_l1) or max_iter == 0:
         # Not needed to steer the loop: the criterion at the final point.
-        gradient_max = _max_abs(xp, gradient_y)
+        gradient_max = _gradient_max(objective, xp, gradient_y, 0.0)
     return x, value_x, history, gradient_max, converged, diverged, stopped
 
 
@@ -474,7 +503,7 @@ def _spectral(xp, objective, x, gradient, x_new, steps, reference, short, models
     smooth, gradient_new = objective.loss_gradient(x_new)
     for _ in range(MAX_BACKTRACKS):
         change = x_new - x
-        ss = _dots(xp, change, change)
+        ss = _inner(objective, xp, change, change)
         value = smooth + objective.nonsmooth(x_new) if objective.has_l1 else smooth
         bad = ~(value <= reference - SUFFICIENT_DECREASE * ss / steps)  # NaN too
         if not bad.any():
@@ -493,8 +522,8 @@ def _spectral(xp, objective, x, gradient, x_new, steps, reference, short, models
     r = gradient_new - gradient
     products = zip(
         ss.tolist(),
-        _dots(xp, change, r).tolist(),
-        _dots(xp, r, r).tolist(),
+        _inner(objective, xp, change, r).tolist(),
+        _inner(objective, xp, r, r).tolist(),
         steps.tolist(),
         range(len(short)) if isinstance(models, slice) else models.tolist(),
         strict=False,
@@ -523,6 +552,20 @@ def _rounding(xp, dtype, values):
     not reject a step for less."""
     single = dtype == getattr(xp, "float32", np.float32)
     return 8 * _EPS["float32" if single else "float64"] * np.abs(values)
+
+
+def _inner(objective, xp, a, b):
+    """Per-model inner products in the objective's metric (Euclidean unless it
+    has its own ``inner``), float64 on the host."""
+    inner = getattr(objective, "inner", None)
+    return _dots(xp, a, b) if inner is None else inner(a, b)
+
+
+def _gradient_max(objective, xp, gradient, tol):
+    """The stopping criterion of a smooth objective: its own, or the largest
+    absolute entry of ``gradient``."""
+    criterion = getattr(objective, "gradient_max", None)
+    return _max_abs(xp, gradient) if criterion is None else criterion(gradient, tol)
 
 
 def _dots(xp, a, b):
@@ -644,8 +687,8 @@ class _Step:
             change = evaluated.x - y
             model = (
                 smooth_y
-                + model_sums(xp, gradient * change)
-                + model_sums(xp, change * change) / (2 * steps)
+                + _inner(objective, xp, gradient, change)
+                + _inner(objective, xp, change, change) / (2 * steps)
             )
             # Rounding in f is about eps * |f|: do not reject steps for less.
             slack = _rounding(xp, change.dtype, smooth_y)

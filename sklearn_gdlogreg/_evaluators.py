@@ -191,16 +191,7 @@ class NumpyRows(_Rows):
     def loss_gradient(self, params):
         if self.n_outputs == 1 and params.shape[0] == 1:
             return self._one_binary(params)
-        raw = self.raw(params)
-        if self.n_outputs == 1:
-            raw = raw[:, 0, :]
-            values = self._binary_mean(raw, np.logaddexp(0, raw))
-            residual = expit(raw)
-            residual -= self.target
-        else:
-            per_sample, residual = self._multinomial(raw, gradient=True)
-            values = self._mean(per_sample)
-        residual *= self.share
+        values, residual = self.loss_residual(params)
         k, m = params.shape[:2]
         p = self.n_features
         gradient = np.empty_like(params)
@@ -216,6 +207,24 @@ class NumpyRows(_Rows):
         if self.fit_intercept:
             gradient[..., p] = flat.sum(axis=1).reshape(k, m)
         return values, gradient
+
+    def loss_residual(self, params):
+        """The values and each sample's share of the gradient, ``s_i (p_i - y_i)
+        / S``: shape (k, n) for two classes, (k, n_outputs, n) for more.
+
+        The gradient is ``residual @ X`` (and its sum, for the intercept).
+        """
+        raw = self.raw(params)
+        if self.n_outputs == 1:
+            raw = raw[:, 0, :]
+            values = self._binary_mean(raw, np.logaddexp(0, raw))
+            residual = expit(raw)
+            residual -= self.target
+        else:
+            per_sample, residual = self._multinomial(raw, gradient=True)
+            values = self._mean(per_sample)
+        residual *= self.share
+        return values, residual
 
     def _one_binary(self, params):
         """:meth:`loss_gradient` of one binary model, in as few calls as can be."""
