@@ -14,6 +14,13 @@ from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._objective import LinearObjective
 
 
+@pytest.fixture(autouse=True)
+def small_data_in_the_row_space(monkeypatch):
+    """Small X (below a megabyte) is fitted in the row space here too: these
+    tests check its results; when it pays is a matter of speed."""
+    monkeypatch.setattr(_row_space, "MIN_BYTES", 0)
+
+
 def _wide(n_classes, n=40, p=300, dtype=np.float64, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, p)).astype(dtype)
@@ -124,7 +131,7 @@ def _objective(X, y, l1_ratio=0.0):
     )
 
 
-def test_used_only_where_it_applies_and_pays():
+def test_used_only_where_it_applies_and_pays(monkeypatch):
     X, y = _wide(2)
     start = np.zeros((1, 1, X.shape[1] + 1))
     assert _row_space.row_space(_objective(X, y), start, 100) is not None
@@ -133,13 +140,15 @@ def test_used_only_where_it_applies_and_pays():
     refused = {
         "L1": (_objective(X, y, l1_ratio=0.5), start, 100),
         "a start off the row space": (_objective(X, y), warm, 100),
-        "a few iterations": (_objective(X, y), start, 2),
+        "fewer iterations than n / 8": (_objective(X, y), start, 4),
         "narrow rows": (_objective(X[:, :60], y), start[..., :61], 100),
         "sparse rows": (_objective(sparse.csr_matrix(X), y), start, 100),
         "overflowing products": (_objective(X * 1e160, y), start, 100),
     }
     for why, (objective, params, max_iter) in refused.items():
         assert _row_space.row_space(objective, params, max_iter) is None, why
+    monkeypatch.setattr(_row_space, "MIN_BYTES", 1 << 20)
+    assert _row_space.row_space(_objective(X, y), start, 100) is None  # 96 kB
 
 
 def test_callbacks_see_the_coefficients(monkeypatch):
