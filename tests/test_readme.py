@@ -189,7 +189,18 @@ def test_command_session_prints_what_readme_shows(command, output, tmp_path, cap
     printed = capsys.readouterr()
     # stdout and stderr (warnings) were interleaved on README's terminal.
     ran = _comparable((printed.out + printed.err).splitlines())
-    assert ran == _comparable(output)
+    shown = _comparable(output)
+    if command[1] == "compare":
+        # The last column is SciPy's L-BFGS-B, which changes between SciPy
+        # releases (iterations 93 with SciPy 1.16, 87 with 1.10): ours must
+        # match to the digit, lbfgs's to its optimum's precision.
+        ran, lbfgs_ran = _last_column(ran)
+        shown, lbfgs_shown = _last_column(shown)
+        assert lbfgs_ran.keys() == lbfgs_shown.keys()
+        for row, value in lbfgs_shown.items():
+            if row != "iterations":
+                assert lbfgs_ran[row] == pytest.approx(value, rel=5e-3), row
+    assert ran == shown
 
 
 def _comparable(lines):
@@ -199,6 +210,20 @@ def _comparable(lines):
         for line in lines
         if line.strip() and not _VARYING.search(line)
     )
+
+
+def _last_column(lines):
+    """Table rows without their last number, and those numbers by row."""
+    rows, last = [], {}
+    for line in lines:
+        head, _, tail = line.rpartition(" ")
+        try:
+            last[head.rsplit(" ", 1)[0]] = float(tail)
+        except ValueError:
+            rows.append(line)
+        else:
+            rows.append(head)
+    return rows, last
 
 
 def test_readme_has_blocks_to_check():
