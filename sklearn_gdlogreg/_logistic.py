@@ -284,14 +284,14 @@ class GradientDescentLogisticRegression(
     n_iter_ : int
         Updates made; a fit with ``tol=0, max_iter=n_iter_`` ends at the same
         coefficients.
-    loss_curve_ : ndarray of shape (n_iter_,)
+    loss_curve_ : ndarray of shape (``n_iter_``,)
         The objective at the parameters entering each update:
         ``loss_curve_[0]`` is the starting cost (log 2 from zeros, two classes).
     learning_rate_ : float
         The step used (with ``line_search``, the last accepted one).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during fit, when X has string column names.
 
     See Also

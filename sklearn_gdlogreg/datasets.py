@@ -303,7 +303,7 @@ def load_image_files(paths, image_shape):
 
     Returns
     -------
-    ndarray of shape (len(paths), *image_shape), uint8
+    ndarray of shape ``(len(paths), *image_shape)``, uint8
         Pixels 0 to 255.
 
     Raises

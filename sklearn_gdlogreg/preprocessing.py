@@ -31,7 +31,7 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during fit, when X has string column names.
 
     Examples
@@ -137,7 +137,7 @@ class ImageFlattener(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         input, ``(n_features,)``.
     n_features_in_ : int
         Number of values per image, ``prod(image_shape_)``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during fit, for 2-D input with string column
         names.
 
@@ -191,11 +191,11 @@ class ImageFlattener(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, prod(image_shape_))
+        X : array-like of shape ``(n_samples, prod(image_shape_))``
 
         Returns
         -------
-        ndarray of shape (n_samples, *image_shape_)
+        ndarray of shape ``(n_samples, *image_shape_)``
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=None, ensure_all_finite=False)
