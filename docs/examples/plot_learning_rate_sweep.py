@@ -24,7 +24,7 @@ from sklearn_gdlogreg import GradientDescentLogisticRegression
 X_raw, y = load_breast_cancer(return_X_y=True)
 X = StandardScaler().fit_transform(X_raw)
 
-fig, ax = plt.subplots(figsize=(6, 4))
+fig, ax = plt.subplots(figsize=(8, 4))
 for rate in [0.01, 0.1, 1.0, 8.0, 64.0, "auto"]:
     model = GradientDescentLogisticRegression(
         learning_rate=rate, solver="gd", max_iter=300, tol=0
@@ -38,7 +38,7 @@ for rate in [0.01, 0.1, 1.0, 8.0, 64.0, "auto"]:
 ax.set_xlabel("iteration")
 ax.set_ylabel("cost")
 ax.set_title("Plain steps on standardized breast_cancer")
-ax.legend()
+ax.legend(fontsize="small", bbox_to_anchor=(1.02, 1), loc="upper left")
 fig.tight_layout()
 plt.show()
 
