@@ -8,9 +8,10 @@ parameter-sized array per block) and the parameters travel. X is persisted
 once, when the fit starts; the active scheduler runs the work. With a
 ``dask.distributed.Client``, blocks are handled as futures: the targets and
 weights become tasks beside X's blocks (each depends on its X block, so it
-runs on that block's worker), and each iteration is one ``client.map`` and one
-sum (building a Dask graph per iteration costs about twice as much in
-scheduling). Nothing the fit needs is scattered without lineage: when a worker
+runs on that block's worker), and each evaluation is one task per worker
+thread, running the blocks that worker holds, and one task adding their parts
+in block order (a task per block costs the scheduler milliseconds each, and a
+Dask graph per iteration about twice as much). Nothing the fit needs is scattered without lineage: when a worker
 is lost, the scheduler recomputes its blocks from their graph (X's, and the
 tasks that hold the targets and weights) and the fit goes on, to the same
 result. Any other scheduler (threads, processes, synchronous) runs the same
@@ -133,6 +134,27 @@ class DaskRows:
             )
         ]
 
+    def _worker_groups(self):
+        """Block indices in one group per worker thread holding them.
+
+        Asked of the scheduler at each call: after a worker is lost, its blocks
+        are recomputed elsewhere and the groups follow them. Blocks not held
+        anywhere yet form groups of their own (worker None).
+        """
+        holders = self.client.who_has(self._blocks)
+        by_worker = {}
+        for index, block in enumerate(self._blocks):
+            workers = holders.get(block.key) or [None]
+            by_worker.setdefault(workers[0], []).append(index)
+        threads = self.client.nthreads()
+        groups = []
+        for worker, indices in by_worker.items():
+            n_groups = min(len(indices), threads.get(worker, 1))
+            groups += [
+                (worker, part.tolist()) for part in np.array_split(indices, n_groups)
+            ]
+        return groups
+
     def map_sum(self, function, aligned, *args):
         """``sum over blocks of function(X_block, *aligned_blocks, *args)``.
 
@@ -151,15 +173,25 @@ class DaskRows:
                 else arg
                 for arg in args
             ]
-            n = len(self._blocks)
-            parts = client.map(
-                function,
-                self._blocks,
-                *aligned,
-                *([arg] * n for arg in shared),
-                pure=False,
-            )
-            return client.submit(_sum, parts, pure=False).result()
+            # One task per worker thread runs the blocks it holds (a task costs
+            # the scheduler milliseconds; a block's work may be less), and
+            # one task adds the parts in block order.
+            groups = self._worker_groups()
+            tasks = [
+                client.submit(
+                    _blocks_parts,
+                    function,
+                    [self._blocks[i] for i in indices],
+                    [[part[i] for i in indices] for part in aligned],
+                    *shared,
+                    workers=None if worker is None else [worker],
+                    allow_other_workers=True,
+                    pure=False,
+                )
+                for worker, indices in groups
+            ]
+            order = [i for _, indices in groups for i in indices]
+            return client.submit(_sum_in_order, tasks, order, pure=False).result()
 
         shared = [dask.delayed(arg) for arg in args]
         parts = [
@@ -198,10 +230,21 @@ def _piece(piece, block):
     return piece
 
 
-def _sum(parts):
-    total = parts[0]
-    for part in parts[1:]:
-        total = _add(total, part)
+def _blocks_parts(function, blocks, aligned, *args):
+    """``function`` on each of one worker's blocks: the list of their parts."""
+    return [
+        function(block, *(part[i] for part in aligned), *args)
+        for i, block in enumerate(blocks)
+    ]
+
+
+def _sum_in_order(groups, order):
+    """The parts of every group added in block order (``order[j]``: the block
+    index of the j-th part, groups concatenated)."""
+    parts = [part for group in groups for part in group]
+    total = None
+    for j in np.argsort(order, kind="stable"):
+        total = parts[j] if total is None else _add(total, parts[j])
     return total
 
 

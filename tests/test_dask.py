@@ -1,5 +1,8 @@
 """Fitting a Dask array on a LocalCluster of 2 worker processes: as in memory."""
 
+import functools
+import operator
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
@@ -62,6 +65,26 @@ def _assert_same_fit(model, reference, rtol=1e-8, atol=1e-14):
     np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=rtol)
     np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=rtol)
     assert model.learning_rate_ == pytest.approx(reference.learning_rate_, rel=rtol)
+
+
+@CLUSTER
+def test_one_task_per_worker_thread_adds_the_blocks_in_block_order(client):
+    from sklearn_gdlogreg._dask import DaskRows
+
+    rng = np.random.RandomState(0)
+    # Magnitudes far apart: a different order of the sums changes the result.
+    values = rng.standard_normal((4000, 3)) * 10.0 ** rng.uniform(-8, 8, (4000, 1))
+    rows = DaskRows(da.from_array(values, chunks=(250, 3)))
+    groups = rows._worker_groups()
+    assert len(groups) == 2  # one per worker (one thread each), not per block
+    assert sorted(i for _, indices in groups for i in indices) == list(range(16))
+    parts = [values[start : start + 250].sum(axis=0) for start in range(0, 4000, 250)]
+    expected = functools.reduce(operator.add, parts)
+    by_halves = functools.reduce(operator.add, parts[0::2]) + functools.reduce(
+        operator.add, parts[1::2]
+    )
+    assert not np.array_equal(by_halves, expected)  # the order shows
+    assert np.array_equal(rows.map_sum(np.sum, [], 0), expected)
 
 
 @CLUSTER
