@@ -3,19 +3,20 @@
 The gradient of the objective is a sum over samples, so each iteration is a
 reduction over X's row blocks: every block's share of the loss and gradient is
 computed by the same code as in memory (the evaluators of ``_evaluators``,
-fused pass included) on the worker that holds the block, and only those shares (one
-parameter-sized array per block) and the parameters travel. X is persisted
-once, when the fit starts; the active scheduler runs the work. With a
-``dask.distributed.Client``, blocks are handled as futures: the targets and
-weights become tasks beside X's blocks (each depends on its X block, so it
-runs on that block's worker), and each evaluation is one task per worker
-thread, running the blocks that worker holds, and one task adding their parts
-in block order (a task per block costs the scheduler milliseconds each, and a
-Dask graph per iteration about twice as much). Nothing the fit needs is scattered without lineage: when a worker
-is lost, the scheduler recomputes its blocks from their graph (X's, and the
-tasks that hold the targets and weights) and the fit goes on, to the same
-result. Any other scheduler (threads, processes, synchronous) runs the same
-sums as a graph of delayed calls.
+fused pass included) on the worker that holds the block, and only those shares
+(one parameter-sized array per block) and the parameters travel. X is persisted
+once, when the fit starts; the active scheduler runs the work.
+
+With a ``dask.distributed.Client``, blocks are handled as futures. The targets
+and weights become tasks beside X's blocks (each depends on its X block, so it
+runs on that block's worker). Each evaluation is one task per worker thread,
+running the blocks that worker holds, and one task adding their parts in block
+order (a task per block costs the scheduler milliseconds, and a Dask graph per
+iteration about twice as much). Nothing the fit needs is scattered without
+lineage: when a worker is lost, the scheduler recomputes its blocks from their
+graph (X's, and the tasks that hold the targets and weights) and the fit goes
+on, to the same result. Any other scheduler (threads, processes, synchronous)
+runs the same sums as a graph of delayed calls.
 
 Dask is optional (``pip install sklearn-gdlogreg[dask]``): it is imported only
 for a Dask array, which cannot exist without it.
@@ -138,17 +139,25 @@ class DaskRows:
         """Block indices in one group per worker thread holding them.
 
         Asked of the scheduler at each call: after a worker is lost, its blocks
-        are recomputed elsewhere and the groups follow them. Blocks not held
-        anywhere yet form groups of their own (worker None).
+        are recomputed elsewhere and the groups follow them. A block held by
+        several workers (a copy made when X was computed, say) goes to the one
+        with the least work per thread; blocks not held anywhere yet form a
+        group of their own (worker None).
         """
         holders = self.client.who_has(self._blocks)
-        by_worker = {}
-        for index, block in enumerate(self._blocks):
-            workers = holders.get(block.key) or [None]
-            by_worker.setdefault(workers[0], []).append(index)
         threads = self.client.nthreads()
+        held = [list(holders.get(block.key) or [None]) for block in self._blocks]
+        by_worker = {}
+        # Blocks with one holder first: they leave no choice.
+        for index in sorted(range(len(held)), key=lambda i: len(held[i])):
+            worker = min(
+                held[index],
+                key=lambda w: len(by_worker.get(w, ())) / threads.get(w, 1),
+            )
+            by_worker.setdefault(worker, []).append(index)
         groups = []
         for worker, indices in by_worker.items():
+            indices = sorted(indices)
             n_groups = min(len(indices), threads.get(worker, 1))
             groups += [
                 (worker, part.tolist()) for part in np.array_split(indices, n_groups)

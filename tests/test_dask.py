@@ -67,6 +67,45 @@ def _assert_same_fit(model, reference, rtol=1e-8, atol=1e-14):
     assert model.learning_rate_ == pytest.approx(reference.learning_rate_, rel=rtol)
 
 
+class _Placement:
+    """A stand-in for a Client: where blocks are, and each worker's threads."""
+
+    def __init__(self, holders, threads):
+        self.holders, self.threads = holders, threads
+
+    def who_has(self, blocks):
+        return {block.key: self.holders[block.key] for block in blocks}
+
+    def nthreads(self):
+        return self.threads
+
+
+def _rows_placed(holders, threads):
+    from types import SimpleNamespace
+
+    from sklearn_gdlogreg._dask import DaskRows
+
+    rows = DaskRows.__new__(DaskRows)  # only its placement is used
+    rows._blocks = [SimpleNamespace(key=key) for key in sorted(holders)]
+    rows.client = _Placement(holders, threads)
+    return rows
+
+
+def test_blocks_held_twice_go_to_the_worker_with_less_work():
+    # As after X.compute(): every block on "a", half of them copied to "b".
+    holders = {i: ["a"] if i % 2 == 0 else ["a", "b"] for i in range(8)}
+    groups = _rows_placed(holders, {"a": 1, "b": 1})._worker_groups()
+    assert sorted(groups) == [("a", [0, 2, 4, 6]), ("b", [1, 3, 5, 7])]
+
+
+def test_a_worker_with_two_threads_gets_two_tasks_and_lost_blocks_one_more():
+    holders = {0: ["a"], 1: ["a"], 2: ["a"], 3: ["b"], 4: [], 5: []}
+    groups = _rows_placed(holders, {"a": 2, "b": 1})._worker_groups()
+    assert sorted(groups, key=str) == [
+        ("a", [0, 1]), ("a", [2]), ("b", [3]), (None, [4, 5])
+    ]  # fmt: skip
+
+
 @CLUSTER
 def test_one_task_per_worker_thread_adds_the_blocks_in_block_order(client):
     from sklearn_gdlogreg._dask import DaskRows
