@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import math
+import re
 import signal
 import sys
 import threading
@@ -131,6 +132,7 @@ def _parser():
     predict = commands.add_parser("predict", help="classify images with a model")
     predict.add_argument("--model", required=True, help="a file from 'train --model'")
     predict.add_argument("--data", metavar="FILE.h5", help="an HDF5 file of images")
+    _add_key_options(predict)
     predict.add_argument("images", nargs="*", metavar="IMAGE", help="PNG/JPEG files")
     predict.add_argument("--format", choices=["table", "csv", "json"], default="table")
     predict.set_defaults(run=_predict)
@@ -147,6 +149,20 @@ def _parser():
 def _add_data_options(parser):
     parser.add_argument("--train", metavar="FILE.h5", help="HDF5 training images")
     parser.add_argument("--test", metavar="FILE.h5", help="HDF5 test images")
+    _add_key_options(parser)
+
+
+def _add_key_options(parser):
+    parser.add_argument(
+        "--x-key",
+        metavar="NAME",
+        help="the images' dataset in the HDF5 files (default: found by its name)",
+    )
+    parser.add_argument(
+        "--y-key",
+        metavar="NAME",
+        help="the labels' dataset in the HDF5 files (default: found by its name)",
+    )
 
 
 def _add_model_options(parser):
@@ -263,7 +279,9 @@ def _load_data(args):
         raise ValueError("give both --train and --test, or neither (bundled digits)")
     if args.train is None:
         return datasets.load_digits_odd_even()
-    data = datasets.load_train_test_h5(args.train, args.test)
+    data = datasets.load_train_test_h5(
+        args.train, args.test, x_key=args.x_key, y_key=args.y_key
+    )
     data.description = f"{args.train} and {args.test}"
     return data
 
@@ -398,7 +416,7 @@ def _predict(args):
 
     model = load_model(args.model)
     if args.data:
-        images = datasets.load_h5(args.data).images
+        images = datasets.load_h5(args.data, x_key=args.x_key, y_key=args.y_key).images
         names = [f"{Path(args.data).name}[{i}]" for i in range(len(images))]
     else:
         with _warnings_as_notes(UserWarning):
@@ -490,5 +508,25 @@ def _compare(args):
         print(label.ljust(width) + "".join(r[i].rjust(28) for r in results.values()))
 
 
+#: The library's parameter names in its messages, and the command's options
+#: for them (in this order: the specific forms first).
+_OPTION_WORDS = [
+    (r"\blearning_rate='auto'", "--learning-rate auto"),
+    (r"\blearning_rate=(\d[\d.e+-]*\d|\d)", r"--learning-rate \1"),
+    (r"\blearning_rate\b", "--learning-rate"),
+    (r"\bmax_iter=(\d+)", r"--max-iter \1"),
+    (r"\bmax_iter\b", "--max-iter"),
+    (r"\btol=", "--tol "),
+    (r"\b([xy])_key=\.\.\.", r"--\1-key NAME."),
+    (r"\b([xy])_key\b", r"--\1-key"),
+    (r"\bStandardScaler\b", "--scaler standard"),
+    (r"\bPixelScaler\b", "--scaler pixel"),
+]
+
+
 def _one_line(error):
-    return " ".join(str(error).split()) or type(error).__name__
+    """An error's or warning's message on one line, in the command's words."""
+    message = " ".join(str(error).split()) or type(error).__name__
+    for pattern, option in _OPTION_WORDS:
+        message = re.sub(pattern, option, message)
+    return message

@@ -160,13 +160,16 @@ def load_catvnoncat(data_home=None):
     return data
 
 
-def load_train_test_h5(train_path, test_path):
+def load_train_test_h5(train_path, test_path, *, x_key=None, y_key=None):
     """Load a training file and a test file of 8-bit images, as :func:`load_h5`.
 
     Parameters
     ----------
     train_path, test_path : str or path-like
         HDF5 files whose keys :func:`load_h5` finds by itself.
+    x_key, y_key : str, default=None
+        The images' and labels' dataset names in both files, as in
+        :func:`load_h5`.
 
     Returns
     -------
@@ -174,8 +177,8 @@ def load_train_test_h5(train_path, test_path):
         ``X_train``, ``y_train``, ``X_test``, ``y_test``, ``target_names`` (from
         the training file) and ``max_value`` (255.0, the largest 8-bit pixel).
     """
-    train = load_h5(train_path)
-    test = load_h5(test_path)
+    train = load_h5(train_path, x_key=x_key, y_key=y_key)
+    test = load_h5(test_path, x_key=x_key, y_key=y_key)
     return Bunch(
         X_train=train.images,
         y_train=train.target,

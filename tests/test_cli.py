@@ -68,7 +68,7 @@ def test_train_on_bundled_digits_reports_and_saves(digits_model):
     assert "iterations     300" in out
     accuracy = out.split("accuracy")[1].split()
     assert 0.85 < float(accuracy[0]) <= 1 and 0.85 < float(accuracy[1]) <= 1
-    assert "did not converge in max_iter=300" in result.stderr  # one-line note
+    assert "did not converge in --max-iter 300" in result.stderr  # one-line note
     assert "Traceback" not in result.stderr
     with Image.open(folder / "cost.png") as image:
         assert image.format == "PNG" and image.size[0] > 300
@@ -515,3 +515,44 @@ def test_ctrl_c_after_the_model_was_written_names_it(tmp_path, monkeypatch, caps
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last == f"gdlogreg: interrupted; wrote {model}."
     assert model.is_file() and not (tmp_path / "cost.png").exists()
+
+
+def _digits_under_other_keys(path, rows):
+    data = load_digits_odd_even()
+    with h5py.File(path, "w") as file:
+        file["pics"] = (data.X_train[rows] * 255 / 16).astype(np.uint8)
+        file["answers"] = data.y_train[rows]
+
+
+def test_files_with_unknown_keys_are_read_with_x_key_and_y_key(tmp_path, capsys):
+    train, test = tmp_path / "train.h5", tmp_path / "test.h5"
+    _digits_under_other_keys(train, slice(0, 300))
+    _digits_under_other_keys(test, slice(300, 400))
+    status, err = run_in_process(
+        ["train", "--train", str(train), "--test", str(test)], capsys
+    )
+    assert status == 2 and "Name the one to use with --x-key NAME." in err
+    assert "x_key" not in err
+    model = tmp_path / "m.skops"
+    keys = ["--x-key", "pics", "--y-key", "answers"]
+    args = ["--train", str(train), "--test", str(test), *keys]
+    assert main(["train", *args, "--model", str(model), "--quiet"]) == 0
+    assert main(["compare", *args]) == 0
+    assert main(["predict", "--model", str(model), "--data", str(test), *keys]) == 0
+    assert "pics" not in capsys.readouterr().err
+
+
+def test_library_messages_name_the_command_s_options(capsys):
+    status, err = run_in_process(
+        ["train", "--learning-rate", "1e6", "--solver", "gd", "--max-iter", "50"],
+        capsys,
+    )
+    assert status == 2
+    assert "diverged with --learning-rate 1e+06" in err
+    assert "--learning-rate auto" in err and "--scaler standard" in err
+    assert main(["train", "--learning-rate", "0.5", "--max-iter", "5", "--quiet"]) == 0
+    warned = capsys.readouterr().err
+    assert "did not converge in --max-iter 5 iterations" in warned
+    assert "raise --max-iter" in warned and "> --tol 0.0001" in warned
+    for python_name in ("learning_rate", "max_iter", "tol=", "StandardScaler"):
+        assert python_name not in err + warned
