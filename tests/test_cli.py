@@ -556,3 +556,20 @@ def test_library_messages_name_the_command_s_options(capsys):
     assert "raise --max-iter" in warned and "> --tol 0.0001" in warned
     for python_name in ("learning_rate", "max_iter", "tol=", "StandardScaler"):
         assert python_name not in err + warned
+
+
+def test_help_shows_each_option_s_default(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one line per option
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    options = capsys.readouterr().out.split("options:")[1]
+    for option, default in [
+        ("--max-iter N", "(default: 1000)"),
+        ("--tol T", "(default: 1e-4)"),
+        ("--learning-rate RATE|auto", "'auto' (default)"),
+        ("--C C", "(default: 1)"),
+        ("--x-key NAME", "(default: found by its name)"),
+    ]:
+        # The option's help: up to the next option (long names put it below).
+        entry = options.split(f"\n  {option}", 1)[1].split("\n  -", 1)[0]
+        assert default in " ".join(entry.split()), option
