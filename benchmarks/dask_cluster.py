@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from sklearn_gdlogreg import GradientDescentLogisticRegression
+from sklearn_gdlogreg._dask import block_futures
 from sklearn_gdlogreg._logistic import TrainingProblem
 
 from ._common import Result, Table, fmt
@@ -61,12 +62,9 @@ def _gathered(array):
     (``array.compute()`` would concatenate them on one worker, and Dask's memory
     manager may then keep them all there: one worker would do all the work.)
     """
-    import dask
-    from distributed import futures_of, get_client
+    from distributed import get_client
 
-    futures = {future.key: future for future in futures_of(array)}
-    keys = dask.core.flatten(array.__dask_keys__())
-    return np.concatenate(get_client().gather([futures[key] for key in keys]))
+    return np.concatenate(get_client().gather(block_futures(array)))
 
 
 def _blocks_per_worker(array):

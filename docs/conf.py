@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 
 import sklearn_gdlogreg
-from sklearn_gdlogreg.datasets import DATA_HOME_ENV
+from sklearn_gdlogreg.datasets import DATA_HOME_ENV, catvnoncat_home
 
 project = "sklearn-gdlogreg"
 author = "the sklearn-gdlogreg developers"
@@ -46,11 +46,12 @@ html_static_path = []
 
 def _cat_data_home():
     """Where the course's cat files are, or None."""
-    named = os.environ.get(DATA_HOME_ENV)
     beside = Path(__file__).resolve().parents[2] / "shared/datasets/catvnoncat"
-    for folder in (named, beside):
-        if folder and (Path(folder) / "train_catvnoncat.h5").is_file():
-            return str(folder)
+    for folder in (None, beside):  # None: the environment variable's
+        try:
+            return str(catvnoncat_home(folder))
+        except FileNotFoundError:
+            pass
     return None
 
 

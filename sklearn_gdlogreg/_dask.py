@@ -91,12 +91,7 @@ class DaskRows:
         if self.client is None:
             self._blocks = X.to_delayed().ravel().tolist()
         else:
-            from distributed import futures_of
-
-            futures = {future.key: future for future in futures_of(X)}
-            self._blocks = [
-                futures[key] for key in dask.core.flatten(X.__dask_keys__())
-            ]
+            self._blocks = block_futures(X)
         if not bool(_all_finite(X).compute()):
             raise ValueError(
                 "The Dask array contains NaN or infinity. Remove or impute those "
@@ -215,6 +210,16 @@ class DaskRows:
             parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
         (total,) = dask.compute(parts[0])
         return total
+
+
+def block_futures(array):
+    """A persisted Dask array's futures (on a ``Client``), one per block, in
+    block order."""
+    import dask
+    from distributed import futures_of
+
+    futures = {future.key: future for future in futures_of(array)}
+    return [futures[key] for key in dask.core.flatten(array.__dask_keys__())]
 
 
 def _all_finite(X):
