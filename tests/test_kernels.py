@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sklearn_gdlogreg._evaluators import FusedRows, NumpyRows
-from sklearn_gdlogreg._kernels import FusedSums, block_rows
+from sklearn_gdlogreg._kernels import FusedSums, block_rows, group_rows
 from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._objective import LinearObjective
 
@@ -33,7 +33,10 @@ def random_params(objective, k, dtype, scale=1.0):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n_classes", [2, 4])
 @pytest.mark.parametrize(
-    ("n_samples", "n_features"), [(1, 1), (17, 5), (1000, 3), (300, 700)]
+    ("n_samples", "n_features"),
+    # 7 rows of 140,000 float64 (1.1 MB): rows wider than a core's L2, in groups
+    # of 4, then 2, then 1.
+    [(1, 1), (17, 5), (1000, 3), (300, 700), (7, 140_000)],
 )
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("fit_intercept", [True, False])
@@ -77,31 +80,53 @@ def test_fused_pass_propagates_nan_for_divergence_checks():
     assert not np.isfinite(values).all()
 
 
-def test_sums_do_not_depend_on_threads_or_chunks():
+@pytest.mark.parametrize(
+    ("n_samples", "n_features", "n_outputs"),
+    # narrow rows (several blocks of many groups); rows of 160 KB (blocks of
+    # 128 rows, groups of 4); softmax over 3 outputs for two models.
+    [(10_000, 37, 1), (300, 20_000, 1), (10_000, 37, 3)],
+)
+def test_sums_do_not_depend_on_threads_or_chunks(n_samples, n_features, n_outputs):
     rng = np.random.RandomState(0)
-    X = rng.standard_normal((5000, 37))
-    target = (rng.rand(5000) > 0.5).astype(float)
-    weight = rng.rand(5000)
-    coef, intercept = rng.standard_normal((2, 37)), rng.standard_normal(2)
+    X = rng.standard_normal((n_samples, n_features))
+    m = 2 * n_outputs
+    if n_outputs == 1:
+        target = (rng.rand(n_samples) > 0.5).astype(float)
+    else:
+        target = rng.randint(n_outputs, size=n_samples).astype(float)
+    weight = rng.rand(n_samples)
+    coef = rng.standard_normal((m, n_features)) / np.sqrt(n_features)
+    intercept = rng.standard_normal(m)
 
     def sums(pieces, threads):
         previous = numba.get_num_threads()
         numba.set_num_threads(threads)
         try:
-            total = FusedSums(37, X.dtype, coef, intercept, 1)
+            total = FusedSums(n_features, X.dtype, coef, intercept, n_outputs)
             for rows in pieces:
                 total.add(X[rows], target[rows], weight[rows], {})
         finally:
             numba.set_num_threads(previous)
         return total.loss, total.grad, total.intercept_grad
 
-    block = block_rows(37, 8)
+    block = block_rows(n_features, 8)
+    assert n_samples > 2 * block
     whole = sums([slice(None)], numba.config.NUMBA_NUM_THREADS)
-    one_thread = sums([slice(None)], 1)
-    chunked = sums([slice(0, 3 * block), slice(3 * block, None)], 1)
+    one_thread = sums([slice(0, None)], 1)
+    chunked = sums(
+        [slice(0, block), slice(block, 2 * block), slice(2 * block, None)], 1
+    )
     for a, b, c in zip(whole, one_thread, chunked, strict=True):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
+
+
+def test_groups_are_multiples_of_four_rows_within_a_block():
+    for n_features in (1, 3, 37, 256, 1024, 12_288, 140_000):
+        for itemsize in (4, 8):
+            group = group_rows(n_features, itemsize)
+            assert group % 4 == 0 and group >= 4
+            assert block_rows(n_features, itemsize) >= group
 
 
 def test_kernel_choice():
