@@ -10,12 +10,22 @@ so that validation and set-up cancel out. The two-pass NumPy evaluation (the
 reference path: ``X @ w``, then ``X.T @ r``) is timed beside it. The machine is
 shared, so each round times all three one after the other, and the ratios are
 medians over rounds.
+
+Each size is timed with every library on one thread (OpenBLAS for ``X @ w``,
+numba for the kernel) and with the default threads (both use both cores). A
+short pause precedes each timed call: OpenBLAS's and OpenMP's threads keep
+spinning after a call, and would otherwise take the cores from the next one
+(seen: a 2-thread float32 pass timed right after a 2-thread ``X @ w`` took
+1.5x its time alone).
 """
 
 import statistics
 import time
+from contextlib import contextmanager
 
+import numba
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from sklearn_gdlogreg import GradientDescentLogisticRegression
 from sklearn_gdlogreg._loss import loss_for_classes
@@ -23,12 +33,30 @@ from sklearn_gdlogreg._objective import LinearObjective
 
 from ._common import Result, Table, fmt
 
-N_FEATURES = 256
-FULL_MEGABYTES = (100, 1000, 2000)
-QUICK_MEGABYTES = (2, 8)
+# (features, megabytes of the float64 X); float32 X has the same rows.
+FULL_SHAPES = ((256, 100), (256, 1000), (256, 2000), (12_288, 1000), (12_288, 2000))
+QUICK_SHAPES = ((256, 2), (256, 8), (12_288, 8))
+PAUSE_SECONDS = 0.05
+_THREAD_WORDS = {"1": "every library on one thread", "default": "default threads"}
+
+
+@contextmanager
+def _threads(n):
+    """BLAS and the kernel on ``n`` threads (None: their defaults)."""
+    if n is None:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        with threadpool_limits(n):
+            yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def _seconds(function):
+    time.sleep(PAUSE_SECONDS)
     start = time.perf_counter()
     function()
     return time.perf_counter() - start
@@ -66,8 +94,10 @@ def run(config):
         title="Cost of one iteration against the memory floor (one X @ w)",
     )
     table = Table(
-        title="Seconds per iteration / seconds per X @ w (dense, binary, 256 features)",
+        title="Seconds per iteration / seconds per X @ w (dense, binary)",
         columns=[
+            "threads",
+            "features",
             "dtype",
             "X size (MB)",
             "rows",
@@ -76,23 +106,31 @@ def run(config):
             "iteration / X @ w",
             "NumPy two-pass evaluation / X @ w",
         ],  # fmt: skip
-        note="Each round times X @ w (best of 3), one iteration (from two fits) and "
-        "the two-pass NumPy evaluation (best of 2), one after the other; the "
-        "ratios are medians over rounds. Milliseconds are this machine's.",
+        note="Threads: every library on one thread (threadpoolctl, numba's "
+        "set_num_threads), or all at their defaults (2). Each round times X @ w "
+        "(best of 3), one iteration (from two fits) and the two-pass NumPy "
+        "evaluation (best of 2), one after the other, each after a 50 ms pause; "
+        "the ratios are medians over rounds. Milliseconds are this machine's.",
     )
     rng = np.random.RandomState(0)
-    sizes = QUICK_MEGABYTES if config.quick else FULL_MEGABYTES
-    for megabytes in sizes:
-        n_rows = int(megabytes * 1e6 / (8 * N_FEATURES))
-        X64 = rng.standard_normal((n_rows, N_FEATURES))
+    shapes = QUICK_SHAPES if config.quick else FULL_SHAPES
+    for n_features, megabytes in shapes:
+        n_rows = int(megabytes * 1e6 / (8 * n_features))
+        X64 = rng.standard_normal((n_rows, n_features))
         y = (X64[:, 0] + rng.standard_normal(n_rows) > 0).astype(int)
-        for X in (X64, X64.astype(np.float32)):
-            rounds = _rounds(X, y, max(config.repeats, 3))
+        for X, threads in [
+            (X, t) for X in (X64, X64.astype(np.float32)) for t in (1, None)
+        ]:
+            with _threads(threads):
+                rounds = _rounds(X, y, max(config.repeats, 3))
             columns = zip(*rounds, strict=True)
             matvec, iteration, two_pass = (statistics.median(c) for c in columns)
             ratio = statistics.median(r[1] / r[0] for r in rounds)
             two_pass_ratio = statistics.median(r[2] / r[0] for r in rounds)
-            result.raw[f"{X.dtype}-{megabytes}MB"] = {
+            label = "1" if threads else "default"
+            result.raw[f"{label}-{n_features}-{X.dtype}-{megabytes}MB"] = {
+                "threads": label,
+                "n_features": n_features,
                 "dtype": str(X.dtype),
                 "nbytes": X.nbytes,
                 "shape": list(X.shape),
@@ -105,6 +143,8 @@ def run(config):
             }
             table.rows.append(
                 [
+                    label,
+                    f"{n_features:,}",
                     str(X.dtype),
                     fmt(X.nbytes / 1e6, 3),
                     f"{n_rows:,}",
@@ -116,21 +156,27 @@ def run(config):
             )
         del X64
     result.tables.append(table)
-    largest = {
-        dtype: max(
-            (r for r in result.raw.values() if r["dtype"] == dtype),
-            key=lambda r: r["nbytes"],
-        )
-        for dtype in ("float64", "float32")
-    }
-    for dtype, record in largest.items():
-        result.headline.append(
-            f"{dtype}, X of {record['nbytes'] / 1e9:.2g} GB: one iteration costs "
-            f"{record['ratio']:.2f}× one X @ w (goal ≤ 1.25); the two-pass NumPy "
-            f"evaluation {record['two_pass_ratio']:.2f}×."
-        )
-    f64, f32 = (largest[d]["iteration_seconds"] for d in ("float64", "float32"))
-    result.headline.append(
-        f"float32 iteration / float64 iteration on the same rows: {f32 / f64:.2f}."
-    )
+    for threads in ("1", "default"):
+        for n_features in sorted({f for f, _ in shapes}):
+            records = [
+                r
+                for r in result.raw.values()
+                if r["threads"] == threads and r["n_features"] == n_features
+            ]
+            largest = {
+                dtype: max(
+                    (r for r in records if r["dtype"] == dtype),
+                    key=lambda r: r["nbytes"],
+                )
+                for dtype in ("float64", "float32")
+            }
+            ratios = ", ".join(
+                f"{dtype} ({r['nbytes'] / 1e9:.2g} GB) {r['ratio']:.2f}× "
+                f"(two-pass NumPy {r['two_pass_ratio']:.2f}×)"
+                for dtype, r in largest.items()
+            )
+            result.headline.append(
+                f"{n_features:,} features, {_THREAD_WORDS[threads]}: one "
+                f"iteration costs {ratios} one X @ w (goal ≤ 1.25)."
+            )
     return result
