@@ -1,9 +1,10 @@
 """The fused pass: loss and gradient of linear log-loss models in one read of X.
 
 The NumPy path of :class:`~sklearn_gdlogreg._evaluators.NumpyRows` reads ``X``
-twice per evaluation (``X @ w``, then ``X.T @ r``). Here each row's raw
-predictions, its loss and residual, and its share of the gradient are computed
-while the row is still in cache, compiled with numba (the tool skglm and
+twice per evaluation (``X @ w``, then ``X.T @ r``). Here rows go by small
+groups that stay in cache while their raw predictions, their losses and
+residuals (vectorised over the group, with ``_vecmath``'s exp and log) and their
+share of the gradient are computed, compiled with numba (the tool skglm and
 pynndescent use for the same job) and run in parallel over blocks of rows.
 
 Results do not depend on the number of threads, nor on how the rows arrive (all
@@ -12,7 +13,7 @@ only on the row's size in bytes, each block's sums are kept apart, and the block
 are added in row order, in float64.
 
 The maths is the same as ``_loss.BinaryLogLoss`` and ``_loss.MultinomialLogLoss``
-(which stay the reference the tests compare against), written per row.
+(which stay the reference the tests compare against), written per group of rows.
 """
 
 import threading
