@@ -102,6 +102,26 @@ def timed_fairly(function, repeats):
 
 
 @contextmanager
+def limit_threads(limit):
+    """BLAS, OpenMP and numba on ``limit`` threads (None: their defaults)."""
+    try:
+        import numba
+    except ImportError:
+        numba = None
+    if numba is not None:
+        previous = numba.get_num_threads()
+        numba.set_num_threads(
+            numba.config.NUMBA_NUM_THREADS if limit is None else limit
+        )
+    try:
+        with threadpoolctl.threadpool_limits(limit):
+            yield
+    finally:
+        if numba is not None:
+            numba.set_num_threads(previous)
+
+
+@contextmanager
 def quiet_convergence():
     """Unmet tolerances are reported in the tables, not as warnings."""
     with warnings.catch_warnings():

@@ -21,38 +21,20 @@ spinning after a call, and would otherwise take the cores from the next one
 
 import statistics
 import time
-from contextlib import contextmanager
 
-import numba
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from sklearn_gdlogreg import GradientDescentLogisticRegression
 from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._objective import LinearObjective
 
-from ._common import Result, Table, fmt
+from ._common import Result, Table, fmt, limit_threads
 
 # (features, megabytes of the float64 X); float32 X has the same rows.
 FULL_SHAPES = ((256, 100), (256, 1000), (256, 2000), (12_288, 1000), (12_288, 2000))
 QUICK_SHAPES = ((256, 2), (256, 8), (12_288, 8))
 PAUSE_SECONDS = 0.05
 _THREAD_WORDS = {"1": "every library on one thread", "default": "default threads"}
-
-
-@contextmanager
-def _threads(n):
-    """BLAS and the kernel on ``n`` threads (None: their defaults)."""
-    if n is None:
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        with threadpool_limits(n):
-            yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 def _seconds(function):
@@ -121,7 +103,7 @@ def run(config):
         for X, threads in [
             (X, t) for X in (X64, X64.astype(np.float32)) for t in (1, None)
         ]:
-            with _threads(threads):
+            with limit_threads(threads):
                 rounds = _rounds(X, y, max(config.repeats, 3))
             columns = zip(*rounds, strict=True)
             matvec, iteration, two_pass = (statistics.median(c) for c in columns)

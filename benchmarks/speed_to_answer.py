@@ -38,6 +38,7 @@ from ._common import (
     cat_data,
     flat_pixels,
     fmt,
+    limit_threads,
     quiet_convergence,
     timed,
 )
@@ -130,8 +131,7 @@ def run_defaults(config, result):
         gap = (logistic_objective(model, X, y) - best) / best
         ratios = []
         for limit in (None, 1):
-            with threadpoolctl.threadpool_limits(limit), quiet_convergence():
-                previous = _numba_threads(limit)
+            with limit_threads(limit), quiet_convergence():
                 ours = _median_seconds(
                     lambda X=X, y=y: GradientDescentLogisticRegression().fit(X, y),
                     config.repeats,
@@ -139,7 +139,6 @@ def run_defaults(config, result):
                 theirs = _median_seconds(
                     lambda X=X, y=y: LogisticRegression().fit(X, y), config.repeats
                 )
-                _numba_threads(previous)
             ratios.append(ours / theirs)
         table.rows.append(
             [name, "yes" if warned else "no", model.n_iter_, fmt(gap, 3),
@@ -284,8 +283,7 @@ def run_time_to_answer(config, result):
             repeats = 1 if X.size > 10**7 else config.repeats
             for threads, table in tables.items():
                 limit = 1 if threads == "one thread" else None
-                with threadpoolctl.threadpool_limits(limit):
-                    numba_threads = _numba_threads(limit)
+                with limit_threads(limit):
                     lbfgs = _lbfgs(options, max_iter=lbfgs_iter, tol=1e-14)
                     lbfgs_seconds = _median_seconds(
                         lambda m=lbfgs, X=X, y=y: m.fit(X, y), repeats
@@ -313,7 +311,6 @@ def run_time_to_answer(config, result):
                             [name, label, n, fmt(seconds, 3), fmt(ratio, 3)]
                         )
                         raw[threads][label] = [n, seconds, ratio]
-                    _numba_threads(numba_threads)
     result.tables.extend(tables.values())
     for threads in tables:
         ratios = [
@@ -326,17 +323,6 @@ def run_time_to_answer(config, result):
                 f"Default solver (bb), {threads}: time to 1e-6 / lbfgs's from "
                 f"{min(ratios):.2f}× to {max(ratios):.2f}× over {len(ratios)} sets."
             )
-
-
-def _numba_threads(limit):
-    """Set numba's threads (None: all); return the previous setting."""
-    try:
-        import numba
-    except ImportError:
-        return None
-    previous = numba.get_num_threads()
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS if limit is None else limit)
-    return previous
 
 
 def run(config):
