@@ -290,7 +290,7 @@ class DaskBlocks:
     """
 
     def __init__(self, loss, X, target, sample_weight, fit_intercept, weight_sum):
-        self.xp, self.device = np_compat, "cpu"
+        self.xp, self.device, self.dense = np_compat, "cpu", None
         self.loss, self.X, self.fit_intercept = loss, X, fit_intercept
         self.n_features, self.dtype = X.shape[1], X.dtype
         if weight_sum is None:

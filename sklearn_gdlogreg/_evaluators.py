@@ -115,6 +115,8 @@ class _Rows:
         self.xp, self.device = namespace_of(X)
         self.loss = loss
         self.X = X
+        dense = isinstance(X, np.ndarray) and X.flags.c_contiguous
+        self.dense = X if dense else None
         self.n_features = X.shape[1]
         self.dtype = X.dtype
         self.fit_intercept = fit_intercept

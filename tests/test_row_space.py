@@ -9,9 +9,10 @@ from sklearn_gdlogreg import (
     GradientDescentLogisticRegressionCV,
     _row_space,
 )
-from sklearn_gdlogreg._descent import gradient_descent
 from sklearn_gdlogreg._loss import loss_for_classes
-from sklearn_gdlogreg._objective import LinearObjective
+from sklearn_gdlogreg._objective import linear_objective
+from sklearn_gdlogreg._planner import descend
+from sklearn_gdlogreg._solvers import gradient_descent
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +32,7 @@ def _wide(n_classes, n=40, p=300, dtype=np.float64, seed=0):
 
 def _fit_both(monkeypatch, X, y, **params):
     """The fit in the row space, and the same fit on the coefficients."""
-    from sklearn_gdlogreg import _descent
+    from sklearn_gdlogreg import _planner
 
     used = []
 
@@ -40,7 +41,7 @@ def _fit_both(monkeypatch, X, y, **params):
         return used[-1]
 
     with monkeypatch.context() as patch:
-        patch.setattr(_descent, "row_space", recorded)
+        patch.setattr(_planner, "row_space", recorded)
         fitted = GradientDescentLogisticRegression(**params).fit(X, y)
     assert used and used[0] is not None  # the descent did run in the row space
     with monkeypatch.context() as patch:
@@ -108,17 +109,15 @@ def test_many_models_with_their_own_strengths_in_one_descent():
     loss = loss_for_classes(2)
     target = loss.encode_target(y, X.dtype)
     C = np.array([0.01, 1.0, np.inf])
-    objective = LinearObjective(loss, X, target, None, C, True)
+    objective = linear_objective(loss, X, target, None, C, True)
     start = np.zeros((3, 1, X.shape[1] + 1))
     assert _row_space.row_space(objective, start, max_iter=100) is not None
-    result = gradient_descent(objective, start, learning_rate=0.05, max_iter=100, tol=0)
+    result = descend(objective, start, learning_rate=0.05, max_iter=100, tol=0)
     for model, c in enumerate(C):
-        alone = LinearObjective(loss, X, target, None, c, True)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(_row_space, "MAX_SAMPLES", 0)
-            single = gradient_descent(
-                alone, start[:1], learning_rate=0.05, max_iter=100, tol=0
-            )
+        alone = linear_objective(loss, X, target, None, c, True)
+        single = gradient_descent(  # on the coefficients
+            alone, start[:1], learning_rate=0.05, max_iter=100, tol=0
+        )
         np.testing.assert_allclose(
             result.params[model], single.params[0], rtol=1e-8, atol=1e-12
         )
@@ -126,7 +125,7 @@ def test_many_models_with_their_own_strengths_in_one_descent():
 
 def _objective(X, y, l1_ratio=0.0):
     loss = loss_for_classes(2)
-    return LinearObjective(
+    return linear_objective(
         loss, X, loss.encode_target(y, X.dtype), None, 1.0, True, l1_ratio
     )
 
@@ -155,10 +154,10 @@ def test_callbacks_see_the_coefficients(monkeypatch):
     X, y = _wide(2)
     seen = []
     loss = loss_for_classes(2)
-    objective = LinearObjective(
+    objective = linear_objective(
         loss, X, loss.encode_target(y, X.dtype), None, 1.0, True
     )
-    result = gradient_descent(
+    result = descend(
         objective,
         np.zeros((1, 1, X.shape[1] + 1)),
         learning_rate=0.05,
