@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.externals.array_api_compat import numpy as np_compat
 
+from ._messages import divergence as _divergence_message
 from ._namespace import is_numpy, model_sums, per_model, to_host
 from ._row_space import row_space
 
@@ -713,12 +714,3 @@ def _divergence(value, gradient_max, rises, start, stalled=0):
     if stalled:
         return f"the objective made no new low in {stalled} iterations (it cycles)"
     return None
-
-
-def _divergence_message(step, iteration, what):
-    return (
-        f"Gradient descent diverged with learning_rate={step:g}: {what} at "
-        f"iteration {iteration}. Use a smaller learning_rate, or "
-        "learning_rate='auto' (a step that cannot diverge), and scale the features "
-        "(StandardScaler, or PixelScaler for pixel values)."
-    )

@@ -16,6 +16,7 @@ import copy
 import numpy as np
 
 from ._evaluators import evaluator_for
+from ._messages import ParameterError, features_overflow
 from ._namespace import is_numpy, model_sums, per_model
 
 
@@ -242,9 +243,5 @@ shape (n_samples, n_features)
         with np.errstate(over="ignore", invalid="ignore"):
             squared_norm = self.evaluator.squared_norm(exact)
         if not np.isfinite(squared_norm):
-            raise ValueError(
-                "The features are too large for float64 arithmetic: the squared "
-                "norm of X, which sets the step, overflows. Scale the features "
-                "(StandardScaler, or PixelScaler for pixel values)."
-            )
+            raise ParameterError(features_overflow())
         return self.loss.curvature_bound() * squared_norm + self.l2_reg_strength
