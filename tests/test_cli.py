@@ -16,6 +16,8 @@ import skops.io
 from PIL import Image
 from sklearn.linear_model import LogisticRegression
 
+from sklearn_gdlogreg import cli
+from sklearn_gdlogreg._messages import Mention, Message, ParameterError
 from sklearn_gdlogreg.cli import main
 from sklearn_gdlogreg.datasets import load_digits_odd_even, load_h5
 from sklearn_gdlogreg.persistence import load_model
@@ -556,6 +558,43 @@ def test_library_messages_name_the_command_s_options(capsys):
     assert "raise --max-iter" in warned and "> --tol 0.0001" in warned
     for python_name in ("learning_rate", "max_iter", "tol=", "StandardScaler"):
         assert python_name not in err + warned
+
+
+def test_options_are_named_from_the_error_s_parameters_not_its_text(
+    monkeypatch, capsys
+):
+    message = Message(
+        "the learning_rate in prose stays; ", Mention("max_iter", 7), " or ",
+        Mention("learning_rate", "auto"), ", and ", Mention("C", 2.0),
+        " (no option: Python's words).",
+    )  # fmt: skip
+
+    def fail(args):
+        raise ParameterError(message)
+
+    monkeypatch.setattr(cli, "_train", fail)
+    status, err = run_in_process(["train"], capsys)
+    assert status == 2
+    assert err == (
+        "gdlogreg: error: the learning_rate in prose stays; --max-iter 7 or "
+        "--learning-rate auto, and C=2 (no option: Python's words).\n"
+    )
+
+
+def test_errors_without_fields_are_printed_as_written(monkeypatch, capsys):
+    def fail(args):
+        raise ValueError("max_iter=5 and StandardScaler, as written")
+
+    monkeypatch.setattr(cli, "_train", fail)
+    status, err = run_in_process(["train"], capsys)
+    assert err == "gdlogreg: error: max_iter=5 and StandardScaler, as written\n"
+
+
+@pytest.mark.parametrize(("parameter", "usage"), cli._OPTIONS.items())
+def test_the_options_messages_name_are_the_command_s(parameter, usage, capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert usage in capsys.readouterr().out
 
 
 def test_help_shows_each_option_s_default(capsys, monkeypatch):
