@@ -37,6 +37,18 @@ from ._namespace import as_numpy
 # is above its lowest in half of them) cycles: it stops, and scores like divergence.
 STALL_WINDOW = 100
 
+#: The parameters of GradientDescentLogisticRegression this estimator has too,
+#: validated alike and passed on to the refit.
+SHARED_PARAMETERS = (
+    "max_iter",
+    "tol",
+    "l1_ratio",
+    "solver",
+    "fit_intercept",
+    "class_weight",
+    "verbose",
+)
+
 
 class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
     """Gradient-descent logistic regression with the learning rate (and C) by CV.
@@ -123,16 +135,8 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         "refit": ["boolean"],
         **{
             name: GradientDescentLogisticRegression._parameter_constraints[name]
-            for name in (
-                "max_iter",
-                "tol",
-                "l1_ratio",
-                "solver",
-                "fit_intercept",
-                "class_weight",
-                "verbose",
-            )
-        },  # fmt: skip
+            for name in SHARED_PARAMETERS
+        },
     }
 
     def __init__(
@@ -326,14 +330,8 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         """The best combination fitted on all the data: parameters, cost curve."""
         model = GradientDescentLogisticRegression(
             learning_rate=self.learning_rate_,
-            max_iter=self.max_iter,
-            tol=self.tol,
             C=self.C_,
-            l1_ratio=self.l1_ratio,
-            solver=self.solver,
-            fit_intercept=self.fit_intercept,
-            class_weight=self.class_weight,
-            verbose=self.verbose,
+            **{name: getattr(self, name) for name in SHARED_PARAMETERS},
         ).fit(problem.X, problem.y, sample_weight=problem.sample_weight)
         return np.column_stack([model.coef_, model.intercept_]), model.loss_curve_
 
