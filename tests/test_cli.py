@@ -16,7 +16,7 @@ import skops.io
 from PIL import Image
 from sklearn.linear_model import LogisticRegression
 
-from sklearn_gdlogreg import cli
+from sklearn_gdlogreg import _messages, cli
 from sklearn_gdlogreg._messages import Mention, Message, ParameterError
 from sklearn_gdlogreg.cli import main
 from sklearn_gdlogreg.datasets import load_digits_odd_even, load_h5
@@ -581,6 +581,49 @@ def test_options_are_named_from_the_error_s_parameters_not_its_text(
     )
 
 
+SCALE = "(--scaler standard, or --scaler pixel for pixel values)"
+
+
+@pytest.mark.parametrize(
+    ("message", "line"),
+    [
+        (
+            _messages.divergence(1e6, 3, "it rose"),
+            "Gradient descent diverged with --learning-rate 1e+06: it rose at "
+            "iteration 3. Use a smaller --learning-rate, or --learning-rate auto "
+            f"(a step that cannot diverge), and scale the features {SCALE}.",
+        ),
+        (
+            _messages.not_converged("M", 5, 0.5, 1e-4, fixed_rate=True),
+            "M did not converge in --max-iter 5 iterations: the largest gradient "
+            f"entry is 0.5 > --tol 0.0001. Scale the features {SCALE}, raise "
+            "--max-iter, or use --learning-rate auto.",
+        ),
+        (
+            _messages.features_overflow(),
+            "The features are too large for float64 arithmetic: the squared norm "
+            f"of X, which sets the step, overflows. Scale the features {SCALE}.",
+        ),
+        (
+            _messages.no_dataset("a.h5", "b", ["x"], "x_key"),
+            "a.h5 has no dataset 'b'; it has ['x']. Pass one of them as --x-key.",
+        ),
+        (
+            _messages.no_obvious_dataset("a.h5", "no", "labels", ["x"], "y_key"),
+            "a.h5: found no datasets that look like labels among ['x']. Name the "
+            "one to use with --y-key NAME.",
+        ),
+        (
+            _messages.labels_not_vector("a.h5", "y", (3, 2)),
+            "a.h5: labels 'y' have shape (3, 2); expected a vector of one label "
+            "per image. Pass the right dataset as --y-key.",
+        ),
+    ],
+)
+def test_the_library_s_messages_in_the_command_s_words(message, line):
+    assert cli._one_line(_messages.ParameterError(message)) == line
+
+
 def test_errors_without_fields_are_printed_as_written(monkeypatch, capsys):
     def fail(args):
         raise ValueError("max_iter=5 and StandardScaler, as written")
@@ -591,7 +634,10 @@ def test_errors_without_fields_are_printed_as_written(monkeypatch, capsys):
 
 
 @pytest.mark.parametrize(("parameter", "usage"), cli._OPTIONS.items())
-def test_the_options_messages_name_are_the_command_s(parameter, usage, capsys):
+def test_the_options_messages_name_are_the_command_s(
+    parameter, usage, capsys, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "200")  # one line per option
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     assert usage in capsys.readouterr().out
