@@ -6,7 +6,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils._array_api import (
     _matching_numpy_dtype,
@@ -31,12 +30,13 @@ from sklearn.utils.validation import (
 
 from ._callbacks import CallbackSupportMixin, FitHooks
 from ._dask import DaskRows, gathered, is_dask_array, map_rows
-from ._planner import descend
-from ._solvers import SOLVERS, auto_step
 from ._loss import loss_for_classes
+from ._messages import ParameterConvergenceWarning, ParameterError, not_converged
 from ._namespace import as_numpy, is_numpy, namespace_of, sum_dtype
 from ._objective import linear_objective
+from ._planner import descend
 from ._rows import DatasetRows, as_rows, computed_dtype
+from ._solvers import SOLVERS, auto_step
 
 _ACCEPT_SPARSE = ["csr", "csc"]
 _DTYPES = [np.float64, np.float32]
@@ -448,7 +448,7 @@ class GradientDescentLogisticRegression(
             callback=report_iteration if hooks.per_iteration else None,
         )
         if result.diverged[0]:
-            raise ValueError(result.diverged[0])
+            raise ParameterError(result.diverged[0])
         if self.tol > 0 and not (result.converged[0] or result.stopped):
             self._warn_not_converged(result.gradient_max[0])
         attributes = fitted_attributes(
@@ -465,15 +465,15 @@ class GradientDescentLogisticRegression(
         return tags
 
     def _warn_not_converged(self, gradient_max):
-        fixes = "Scale the features (StandardScaler, or PixelScaler for pixel values)"
-        fixes += ", raise max_iter"
-        if self.learning_rate != "auto":
-            fixes += ", or use learning_rate='auto'"
+        message = not_converged(
+            type(self).__name__,
+            self.max_iter,
+            gradient_max,
+            self.tol,
+            fixed_rate=self.learning_rate != "auto",
+        )
         warnings.warn(
-            f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
-            f"iterations: the largest gradient entry is {gradient_max:.3g} > "
-            f"tol={self.tol:g}. {fixes}.",
-            ConvergenceWarning,
+            ParameterConvergenceWarning(message),
             stacklevel=4,  # the caller of fit, past fit and _fit_context's wrapper
         )
 

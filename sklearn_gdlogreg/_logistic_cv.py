@@ -24,20 +24,31 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import _check_method_params
 
 from ._dask import is_dask_array
-from ._planner import descend
-from ._solvers import auto_step
 from ._logistic import (
     GradientDescentLogisticRegression,
     LinearClassifierMixin,
     TrainingProblem,
     _fitted_attributes,
-    resolved_solver,
 )
 from ._namespace import as_numpy
+from ._planner import descend
+from ._solvers import auto_step
 
 # A fold's model whose objective makes no new low in this many iterations (and
 # is above its lowest in half of them) cycles: it stops, and scores like divergence.
 STALL_WINDOW = 100
+
+#: The parameters of GradientDescentLogisticRegression this estimator has too,
+#: validated alike and passed on to the refit.
+SHARED_PARAMETERS = (
+    "max_iter",
+    "tol",
+    "l1_ratio",
+    "solver",
+    "fit_intercept",
+    "class_weight",
+    "verbose",
+)
 
 
 class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
@@ -125,16 +136,8 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         "refit": ["boolean"],
         **{
             name: GradientDescentLogisticRegression._parameter_constraints[name]
-            for name in (
-                "max_iter",
-                "tol",
-                "l1_ratio",
-                "solver",
-                "fit_intercept",
-                "class_weight",
-                "verbose",
-            )
-        },  # fmt: skip
+            for name in SHARED_PARAMETERS
+        },
     }
 
     def __init__(
@@ -196,29 +199,49 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        if isinstance(X, h5py.Dataset):
-            raise ValueError(
-                f"{type(self).__name__} needs X in memory (its folds are row "
-                "subsets); pass dataset[()] instead of the h5py.Dataset, or fit "
-                "GradientDescentLogisticRegression, which streams it."
-            )
-        if is_dask_array(X):
-            raise ValueError(
-                f"{type(self).__name__} needs X in memory (its folds are row "
-                "subsets); compute the Dask array first, or fit "
-                "GradientDescentLogisticRegression, which fits it on the cluster."
-            )
+        _check_rows_can_be_taken(self, X)
         _raise_for_params(params, self, "fit")
-        X = as_numpy(X)
-        problem = TrainingProblem(self, X, y, sample_weight)
+        problem = TrainingProblem(self, as_numpy(X), y, sample_weight)
+        split_params, score_params = self._routed_params(sample_weight, params)
+        rates, Cs = self._rate_grid(), self._C_grid()
+        folds = list(
+            check_cv(self.cv, problem.y, classifier=True).split(
+                problem.X, problem.y, **split_params
+            )
+        )
+        fold_params = self._search(problem, folds, rates, Cs, score_params)
+        best_c, best_r = self._best_combination()
+        self.Cs_, self.learning_rates_ = Cs, [label for label, _ in rates]
+        self.C_ = float(Cs[best_c])
+        full = problem.objective(self.C_, self.l1_ratio)
+        self.learning_rate_ = float(self._steps(rates, [best_r], full)[0])
+        if self.refit:
+            params, curve = self._refit(problem)
+        else:
+            params = np.mean(list(fold_params[:, best_c, best_r]), axis=0)
+            curve = self.loss_curves_[0, best_c, best_r]
+        for name, value in _fitted_attributes(
+            params,
+            problem.X.shape[1],
+            self.fit_intercept,
+            problem.classes,
+            curve,
+            self.learning_rate_,
+        ).items():
+            setattr(self, name, value)
+        return self
+
+    def _routed_params(self, sample_weight, params):
+        """The metadata for the splitter's ``split`` and for the scorer."""
         if _routing_enabled():
             routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
-            split_params, score_params = routed.splitter.split, routed.scorer.score
-        else:
-            split_params, score_params = {}, {}
-            if sample_weight is not None:
-                score_params["sample_weight"] = sample_weight
-        rates = self._rate_grid()
+            return routed.splitter.split, routed.scorer.score
+        if sample_weight is None:
+            return {}, {}
+        return {}, {"sample_weight": sample_weight}
+
+    def _C_grid(self):
+        """The Cs to try, checked."""
         Cs = (
             np.logspace(-4, 4, self.Cs)
             if isinstance(self.Cs, Integral)
@@ -226,13 +249,16 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         )
         if Cs.ndim != 1 or Cs.size == 0 or np.any(Cs <= 0) or np.any(np.isnan(Cs)):
             raise ValueError(f"Cs must be positive numbers, got {self.Cs!r}.")
+        return Cs
+
+    def _search(self, problem, folds, rates, Cs, score_params):
+        """Every combination of the grid descended on each fold, and scored.
+
+        Sets ``scores_``, ``n_iters_``, ``converged_`` and ``loss_curves_``;
+        returns each model's parameters, an array of objects of their shape.
+        """
         grid = list(itertools.product(range(len(Cs)), range(len(rates))))
         C_per_model = Cs[[c for c, _ in grid]]
-        folds = list(
-            check_cv(self.cv, problem.y, classifier=True).split(
-                problem.X, problem.y, **split_params
-            )
-        )
         scorer = _with_labels(self._scorer(), problem.classes)
         shape = (len(folds), len(Cs), len(rates))
         self.scores_ = np.full(shape, np.nan)
@@ -246,30 +272,39 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             )
             objective = problem.objective(C_per_model, self.l1_ratio, rows=train)
             steps = self._steps(rates, [r for _, r in grid], objective)
-            n_params = problem.X.shape[1] + int(self.fit_intercept)
-            start = np.zeros(
-                (len(grid), problem.loss.n_outputs, n_params), problem.X.dtype
-            )
-            result = descend(
-                objective,
-                start,
-                learning_rate=steps,
-                max_iter=self.max_iter,
-                tol=self.tol,
-                # The grid is of fixed steps: "auto" means plain ones here.
-                solver=resolved_solver(self.solver, 0.0),
-                stall_window=STALL_WINDOW,
-            )
+            result = self._descend_fold(problem, objective, steps)
             for model, (c, r) in enumerate(grid):
-                self.n_iters_[fold, c, r] = result.n_iter[model]
-                self.converged_[fold, c, r] = result.converged[model]
-                self.loss_curves_[fold, c, r] = result.loss_curves[model]
-                fold_params[fold, c, r] = result.params[model]
+                at = fold, c, r
+                self.n_iters_[at] = result.n_iter[model]
+                self.converged_[at] = result.converged[model]
+                self.loss_curves_[at] = result.loss_curves[model]
+                fold_params[at] = result.params[model]
                 if result.diverged[model] is None:
                     fitted = self._with_params(result.params[model], problem)
-                    self.scores_[fold, c, r] = scorer(
+                    self.scores_[at] = scorer(
                         fitted, problem.X[test], problem.y[test], **fold_score_params
                     )
+        return fold_params
+
+    def _descend_fold(self, problem, objective, steps):
+        """The models of one fold (one per step), in one descent from zeros."""
+        n_params = problem.X.shape[1] + int(self.fit_intercept)
+        start = np.zeros(
+            (len(steps), problem.loss.n_outputs, n_params), problem.X.dtype
+        )
+        return descend(
+            objective,
+            start,
+            learning_rate=steps,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            # The grid is of fixed steps: "auto" means plain ones here.
+            solver="gd" if self.solver == "auto" else self.solver,
+            stall_window=STALL_WINDOW,
+        )
+
+    def _best_combination(self):
+        """The indices (C, learning rate) of the best mean score over the folds."""
         mean = np.mean(self.scores_, axis=0)
         if np.all(np.isnan(mean)):
             raise ValueError(
@@ -288,40 +323,18 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
                 "score among them was chosen. Raise max_iter, or include smaller "
                 "learning_rates (or 'auto').",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,  # the caller of fit, past fit and _fit_context
             )
-        best_c, best_r = np.unravel_index(np.nanargmax(mean), mean.shape)
-        self.Cs_, self.learning_rates_ = Cs, [label for label, _ in rates]
-        self.C_ = float(Cs[best_c])
-        full = problem.objective(self.C_, self.l1_ratio)
-        self.learning_rate_ = float(self._steps(rates, [best_r], full)[0])
-        if self.refit:
-            model = GradientDescentLogisticRegression(
-                learning_rate=self.learning_rate_,
-                max_iter=self.max_iter,
-                tol=self.tol,
-                C=self.C_,
-                l1_ratio=self.l1_ratio,
-                solver=self.solver,
-                fit_intercept=self.fit_intercept,
-                class_weight=self.class_weight,
-                verbose=self.verbose,
-            ).fit(problem.X, problem.y, sample_weight=problem.sample_weight)
-            params = np.column_stack([model.coef_, model.intercept_])
-            curve = model.loss_curve_
-        else:
-            params = np.mean(list(fold_params[:, best_c, best_r]), axis=0)
-            curve = self.loss_curves_[0, best_c, best_r]
-        for name, value in _fitted_attributes(
-            params,
-            problem.X.shape[1],
-            self.fit_intercept,
-            problem.classes,
-            curve,
-            self.learning_rate_,
-        ).items():
-            setattr(self, name, value)
-        return self
+        return np.unravel_index(np.nanargmax(mean), mean.shape)
+
+    def _refit(self, problem):
+        """The best combination fitted on all the data: parameters, cost curve."""
+        model = GradientDescentLogisticRegression(
+            learning_rate=self.learning_rate_,
+            C=self.C_,
+            **{name: getattr(self, name) for name in SHARED_PARAMETERS},
+        ).fit(problem.X, problem.y, sample_weight=problem.sample_weight)
+        return np.column_stack([model.coef_, model.intercept_]), model.loss_curve_
 
     def score(self, X, y, sample_weight=None, **score_params):
         """Score of the refitted model on ``X``, ``y`` by ``scoring``.
@@ -424,6 +437,22 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             setattr(estimator, name, value)
         estimator.n_features_in_ = problem.X.shape[1]
         return estimator
+
+
+def _check_rows_can_be_taken(estimator, X):
+    """Raise for an ``X`` whose folds (row subsets) cannot be taken in memory."""
+    if isinstance(X, h5py.Dataset):
+        raise ValueError(
+            f"{type(estimator).__name__} needs X in memory (its folds are row "
+            "subsets); pass dataset[()] instead of the h5py.Dataset, or fit "
+            "GradientDescentLogisticRegression, which streams it."
+        )
+    if is_dask_array(X):
+        raise ValueError(
+            f"{type(estimator).__name__} needs X in memory (its folds are row "
+            "subsets); compute the Dask array first, or fit "
+            "GradientDescentLogisticRegression, which fits it on the cluster."
+        )
 
 
 def _with_labels(scorer, classes):

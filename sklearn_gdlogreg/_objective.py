@@ -16,6 +16,7 @@ import copy
 import numpy as np
 
 from ._evaluators import evaluator_for
+from ._messages import ParameterError, features_overflow
 from ._penalty import penalty_for
 from ._protocols import Objective
 
@@ -162,10 +163,6 @@ class LinearObjective(Objective):
         with np.errstate(over="ignore", invalid="ignore"):
             squared_norm = self.data.squared_norm(exact)
         if not np.isfinite(squared_norm):
-            raise ValueError(
-                "The features are too large for float64 arithmetic: the squared "
-                "norm of X, which sets the step, overflows. Scale the features "
-                "(StandardScaler, or PixelScaler for pixel values)."
-            )
+            raise ParameterError(features_overflow())
         curvature = self.data.loss.curvature_bound()
         return curvature * squared_norm + self.penalty.lipschitz()

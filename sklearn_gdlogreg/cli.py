@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import math
-import re
 import signal
 import sys
 import threading
@@ -508,25 +507,38 @@ def _compare(args):
         print(label.ljust(width) + "".join(r[i].rjust(28) for r in results.values()))
 
 
-#: The library's parameter names in its messages, and the command's options
-#: for them (in this order: the specific forms first).
-_OPTION_WORDS = [
-    (r"\blearning_rate='auto'", "--learning-rate auto"),
-    (r"\blearning_rate=(\d[\d.e+-]*\d|\d)", r"--learning-rate \1"),
-    (r"\blearning_rate\b", "--learning-rate"),
-    (r"\bmax_iter=(\d+)", r"--max-iter \1"),
-    (r"\bmax_iter\b", "--max-iter"),
-    (r"\btol=", "--tol "),
-    (r"\b([xy])_key=\.\.\.", r"--\1-key NAME."),
-    (r"\b([xy])_key\b", r"--\1-key"),
-    (r"\bStandardScaler\b", "--scaler standard"),
-    (r"\bPixelScaler\b", "--scaler pixel"),
-]
+#: The command's option for each parameter the library's messages name, as
+#: its usage writes it: the option, and a placeholder for a value to choose.
+_OPTIONS = {
+    "learning_rate": "--learning-rate RATE|auto",
+    "max_iter": "--max-iter N",
+    "tol": "--tol T",
+    "scaler": "--scaler {pixel,standard,none}",
+    "x_key": "--x-key NAME",
+    "y_key": "--y-key NAME",
+}
 
 
 def _one_line(error):
-    """An error's or warning's message on one line, in the command's words."""
-    message = " ".join(str(error).split()) or type(error).__name__
-    for pattern, option in _OPTION_WORDS:
-        message = re.sub(pattern, option, message)
-    return message
+    """An error's or warning's message on one line, in the command's words.
+
+    A structured message (see ``_messages``) names its parameters as fields:
+    they are spelt as the command's options. Other messages are as written.
+    """
+    from ._messages import Structured
+
+    if isinstance(error, Structured):
+        message = error.message.spelt(_as_option)
+    else:
+        message = str(error)
+    return " ".join(message.split()) or type(error).__name__
+
+
+def _as_option(mention):
+    """``--learning-rate auto`` for ``learning_rate='auto'``; else Python's words."""
+    if mention.parameter not in _OPTIONS:
+        return mention.in_python()
+    option, placeholder = _OPTIONS[mention.parameter].split(" ", 1)
+    if mention.value is None:
+        return option
+    return f"{option} {placeholder if mention.value is ... else mention.value_text}"

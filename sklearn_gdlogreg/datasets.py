@@ -11,6 +11,13 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
+from ._messages import (
+    ParameterError,
+    labels_not_vector,
+    no_dataset,
+    no_obvious_dataset,
+)
+
 #: Environment variable naming the folder of the course's two HDF5 files.
 DATA_HOME_ENV = "SKLEARN_GDLOGREG_DATA"
 CATVNONCAT_FILES = ("train_catvnoncat.h5", "test_catvnoncat.h5")
@@ -220,18 +227,12 @@ def _find_key(path, datasets, key, pattern, argument, what):
     available = sorted(datasets)
     if key is not None:
         if key not in datasets:
-            raise ValueError(
-                f"{path} has no dataset '{key}'; it has {available}. Pass one of "
-                f"them as {argument}."
-            )
+            raise ParameterError(no_dataset(path, key, available, argument))
         return key
     matches = [name for name in available if pattern.search(name)]
     if len(matches) != 1:
         found = "no" if not matches else f"several ({matches})"
-        raise ValueError(
-            f"{path}: found {found} datasets that look like {what} among "
-            f"{available}. Name the one to use with {argument}=..."
-        )
+        raise ParameterError(no_obvious_dataset(path, found, what, available, argument))
     return matches[0]
 
 
@@ -240,10 +241,7 @@ def _as_vector(path, key, target):
     if target.ndim != 1 and sum(size > 1 for size in target.shape) <= 1:
         target = target.reshape(-1)
     if target.ndim != 1:
-        raise ValueError(
-            f"{path}: labels '{key}' have shape {target.shape}; expected a vector "
-            "of one label per image. Pass the right dataset as y_key."
-        )
+        raise ParameterError(labels_not_vector(path, key, target.shape))
     return target
 
 

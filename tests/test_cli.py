@@ -16,6 +16,8 @@ import skops.io
 from PIL import Image
 from sklearn.linear_model import LogisticRegression
 
+from sklearn_gdlogreg import _messages, cli
+from sklearn_gdlogreg._messages import Mention, Message, ParameterError
 from sklearn_gdlogreg.cli import main
 from sklearn_gdlogreg.datasets import load_digits_odd_even, load_h5
 from sklearn_gdlogreg.persistence import load_model
@@ -556,6 +558,89 @@ def test_library_messages_name_the_command_s_options(capsys):
     assert "raise --max-iter" in warned and "> --tol 0.0001" in warned
     for python_name in ("learning_rate", "max_iter", "tol=", "StandardScaler"):
         assert python_name not in err + warned
+
+
+def test_options_are_named_from_the_error_s_parameters_not_its_text(
+    monkeypatch, capsys
+):
+    message = Message(
+        "the learning_rate in prose stays; ", Mention("max_iter", 7), " or ",
+        Mention("learning_rate", "auto"), ", and ", Mention("C", 2.0),
+        " (no option: Python's words).",
+    )  # fmt: skip
+
+    def fail(args):
+        raise ParameterError(message)
+
+    monkeypatch.setattr(cli, "_train", fail)
+    status, err = run_in_process(["train"], capsys)
+    assert status == 2
+    assert err == (
+        "gdlogreg: error: the learning_rate in prose stays; --max-iter 7 or "
+        "--learning-rate auto, and C=2 (no option: Python's words).\n"
+    )
+
+
+SCALE = "(--scaler standard, or --scaler pixel for pixel values)"
+
+
+@pytest.mark.parametrize(
+    ("message", "line"),
+    [
+        (
+            _messages.divergence(1e6, 3, "it rose"),
+            "Gradient descent diverged with --learning-rate 1e+06: it rose at "
+            "iteration 3. Use a smaller --learning-rate, or --learning-rate auto "
+            f"(a step that cannot diverge), and scale the features {SCALE}.",
+        ),
+        (
+            _messages.not_converged("M", 5, 0.5, 1e-4, fixed_rate=True),
+            "M did not converge in --max-iter 5 iterations: the largest gradient "
+            f"entry is 0.5 > --tol 0.0001. Scale the features {SCALE}, raise "
+            "--max-iter, or use --learning-rate auto.",
+        ),
+        (
+            _messages.features_overflow(),
+            "The features are too large for float64 arithmetic: the squared norm "
+            f"of X, which sets the step, overflows. Scale the features {SCALE}.",
+        ),
+        (
+            _messages.no_dataset("a.h5", "b", ["x"], "x_key"),
+            "a.h5 has no dataset 'b'; it has ['x']. Pass one of them as --x-key.",
+        ),
+        (
+            _messages.no_obvious_dataset("a.h5", "no", "labels", ["x"], "y_key"),
+            "a.h5: found no datasets that look like labels among ['x']. Name the "
+            "one to use with --y-key NAME.",
+        ),
+        (
+            _messages.labels_not_vector("a.h5", "y", (3, 2)),
+            "a.h5: labels 'y' have shape (3, 2); expected a vector of one label "
+            "per image. Pass the right dataset as --y-key.",
+        ),
+    ],
+)
+def test_the_library_s_messages_in_the_command_s_words(message, line):
+    assert cli._one_line(_messages.ParameterError(message)) == line
+
+
+def test_errors_without_fields_are_printed_as_written(monkeypatch, capsys):
+    def fail(args):
+        raise ValueError("max_iter=5 and StandardScaler, as written")
+
+    monkeypatch.setattr(cli, "_train", fail)
+    status, err = run_in_process(["train"], capsys)
+    assert err == "gdlogreg: error: max_iter=5 and StandardScaler, as written\n"
+
+
+@pytest.mark.parametrize(("parameter", "usage"), cli._OPTIONS.items())
+def test_the_options_messages_name_are_the_command_s(
+    parameter, usage, capsys, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "200")  # one line per option
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert usage in capsys.readouterr().out
 
 
 def test_help_shows_each_option_s_default(capsys, monkeypatch):

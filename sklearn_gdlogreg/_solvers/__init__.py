@@ -21,9 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._messages import divergence
 from .arrays import moved, rounding, take
 from .backtracking import GROW, Backtracking
-from .monitor import MAX_CONSECUTIVE_RISES, Monitor, divergence_message
+from .monitor import MAX_CONSECUTIVE_RISES, Monitor
 from .nesterov import NesterovSteps
 from .plain import PlainSteps
 from .spectral import SpectralSteps
@@ -94,7 +95,7 @@ class DescentResult:
         """Mark the models where ``non_finite`` as diverged (if not already):
         an update that overflowed, even when no later iteration looked at it."""
         for model in np.flatnonzero(non_finite):
-            self.diverged[model] = self.diverged[model] or divergence_message(
+            self.diverged[model] = self.diverged[model] or divergence(
                 self.learning_rate[model], int(self.n_iter[model]), what[model]
             )
 
@@ -247,4 +248,3 @@ def auto_step(objective, exact=True):
     """
     lipschitz = np.asarray(objective.lipschitz_constant(exact), dtype=np.float64)
     return np.where(lipschitz > 0, 1 / np.where(lipschitz > 0, lipschitz, 1), 1.0)
-

@@ -135,13 +135,3 @@ class Monitor:
                 "(it cycles)"
             )
         return None
-
-
-def divergence_message(step, iteration, what):
-    """The error of a model that diverged with ``step`` at ``iteration``."""
-    return (
-        f"Gradient descent diverged with learning_rate={step:g}: {what} at "
-        f"iteration {iteration}. Use a smaller learning_rate, or "
-        "learning_rate='auto' (a step that cannot diverge), and scale the features "
-        "(StandardScaler, or PixelScaler for pixel values)."
-    )

@@ -11,9 +11,9 @@ place each (:meth:`DescentState.batch`, :meth:`DescentState.store`).
 
 import numpy as np
 
+from .._messages import divergence
 from .._namespace import model_sums, per_model
 from .arrays import put, take
-from .monitor import divergence_message
 
 
 class History:
@@ -179,9 +179,7 @@ class DescentState:
         self.converged[models[done]] = True
         for position, reason in diverged.items():
             model = models[position]
-            self.diverged[model] = divergence_message(
-                self.step[model], self.iteration, reason
-            )
+            self.diverged[model] = divergence(self.step[model], self.iteration, reason)
         keep = ~done
         keep[list(diverged)] = False
         self.running[models[~keep]] = False
