@@ -192,14 +192,17 @@ def test_command_session_prints_what_readme_shows(command, output, tmp_path, cap
     shown = _comparable(output)
     if command[1] == "compare":
         # The last column is SciPy's L-BFGS-B, which changes between SciPy
-        # releases (iterations 93 with SciPy 1.16, 87 with 1.10): ours must
-        # match to the digit, lbfgs's to its optimum's precision.
+        # releases (iterations 93 with SciPy 1.16, 87 with 1.10) and BLAS
+        # builds: ours must match to the digit, lbfgs's to its optimum's
+        # precision; its test log-loss moves more (1.1636 to 1.1697 seen), as
+        # the unpenalised directions of the cats barely change J.
         ran, lbfgs_ran = _last_column(ran)
         shown, lbfgs_shown = _last_column(shown)
         assert lbfgs_ran.keys() == lbfgs_shown.keys()
         for row, value in lbfgs_shown.items():
+            rel = 2e-2 if row == "test log-loss" else 5e-3
             if row != "iterations":
-                assert lbfgs_ran[row] == pytest.approx(value, rel=5e-3), row
+                assert lbfgs_ran[row] == pytest.approx(value, rel=rel), row
     assert ran == shown
 
 
