@@ -82,10 +82,16 @@ class LinearObjective(Objective):
     """
 
     def __init__(self, data, penalty, fit_intercept):
-        self.data, self.penalty, self.fit_intercept = data, penalty, fit_intercept
+        self.data, self.fit_intercept = data, fit_intercept
         self.xp, self.device = data.xp, data.device
-        self.has_prox = penalty.has_prox
         self.n_features = data.n_features
+        self._penalise(penalty)
+
+    def _penalise(self, penalty):
+        self.penalty = penalty
+        self.has_prox = penalty.has_prox
+        # The loop calls prox every iteration: the penalty's own, no hop.
+        self.prox = penalty.prox
 
     @property
     def n_params(self):
@@ -102,7 +108,7 @@ class LinearObjective(Objective):
         if penalty is self.penalty:
             return self
         selected = copy.copy(self)
-        selected.penalty = penalty
+        selected._penalise(penalty)
         return selected
 
     def loss_gradient(self, params):
@@ -129,10 +135,6 @@ class LinearObjective(Objective):
     def nonsmooth(self, params):
         """The L1 part of J per model, shape (k,), on the host."""
         return self.penalty.nonsmooth(params)
-
-    def prox(self, params, steps):
-        """The proximal step of the L1 part, in place (see ``_penalty``)."""
-        return self.penalty.prox(params, steps)
 
     def optimality(self, y, x_new, steps, gradient, tol):
         """The penalty's criterion with an L1 part (the gradient mapping's)."""

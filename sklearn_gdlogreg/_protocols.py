@@ -36,6 +36,8 @@ class DataTerm(Protocol):
     penalties, steps or stopping.
     """
 
+    #: The loss on raw predictions (``_loss``).
+    loss: Any
     #: The array namespace and device of ``X`` (and of the parameters).
     xp: Any
     device: Any
@@ -189,9 +191,9 @@ class Solver:
         raise NotImplementedError
 
     def retry(self, state, batch, x_new, steps):
-        """``x_new`` (from smaller ``steps``) evaluated again, for a search
-        around this solver."""
-        return self.evaluate(state, batch, x_new)
+        """``x_new`` from other ``steps`` evaluated: what ``Backtracking``
+        needs of a solver it wraps."""
+        raise NotImplementedError
 
     def accept(self, state, batch, evaluated):
         """Make ``evaluated`` the batch's new point (and its steps' memory)."""
