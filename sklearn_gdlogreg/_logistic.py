@@ -338,6 +338,26 @@ class GradientDescentLogisticRegression(
         "verbose": ["verbose"],
     }
 
+    def __new__(cls, *args, **kwargs):
+        if "penalty" in kwargs:
+            # LogisticRegression's habit: name the parameter that says it here.
+            raise TypeError(
+                f"{cls.__name__} has no penalty parameter: the penalty is chosen "
+                "by l1_ratio, as in LogisticRegression since scikit-learn 1.8 "
+                "(l1_ratio=0 for penalty='l2', l1_ratio=1 for penalty='l1', "
+                "between for 'elasticnet'; C=np.inf for no penalty)."
+            )
+        return super().__new__(cls)
+
+    @property
+    def penalty(self):
+        """The penalty ``l1_ratio`` and ``C`` make, read-only, as scikit-learn's
+        tools read it (``SelectFromModel``'s default threshold is 1e-5 for
+        "l1"): "l1", "l2", "elasticnet", or None for ``C=np.inf``."""
+        if self.C == np.inf:
+            return None
+        return {0: "l2", 1: "l1"}.get(self.l1_ratio, "elasticnet")
+
     def __init__(
         self,
         *,

@@ -653,3 +653,35 @@ def test_sparsify_before_fit_says_fit_first():
 
     with pytest.raises(NotFittedError, match="must be fitted before sparsifying"):
         GradientDescentLogisticRegression().sparsify()
+
+
+def test_select_from_model_keeps_what_it_keeps_with_logistic_regression():
+    from sklearn.feature_selection import SelectFromModel
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    ours = SelectFromModel(
+        GradientDescentLogisticRegression(l1_ratio=1, C=0.1, tol=1e-8, max_iter=5000)
+    ).fit(X, y)
+    theirs = SelectFromModel(
+        LogisticRegression(l1_ratio=1, C=0.1, solver="saga", tol=1e-10, max_iter=20_000)
+    ).fit(X, y)
+    assert ours.threshold_ == theirs.threshold_ == 1e-5  # not the mean
+    np.testing.assert_array_equal(ours.get_support(), theirs.get_support())
+
+
+@pytest.mark.parametrize(
+    ("params", "penalty"),
+    [({"l1_ratio": 1}, "l1"), ({}, "l2"), ({"l1_ratio": 0.3}, "elasticnet"),
+     ({"C": np.inf, "l1_ratio": 1}, None)],
+)  # fmt: skip
+def test_penalty_is_read_from_l1_ratio_and_c(params, penalty):
+    model = GradientDescentLogisticRegression(**params)
+    assert model.penalty == penalty
+    assert "penalty" not in model.get_params()
+
+
+def test_a_penalty_argument_is_refused_naming_l1_ratio():
+    with pytest.raises(TypeError, match=r"l1_ratio=1 for penalty='l1'"):
+        GradientDescentLogisticRegression(penalty="l1")
