@@ -1,5 +1,6 @@
 """GradientDescentLogisticRegression: scikit-learn glue around the loss and the loop."""
 
+import inspect
 import warnings
 from numbers import Integral, Real
 
@@ -538,6 +539,14 @@ class GradientDescentLogisticRegression(
                 device=device,
             )
         return params
+
+
+# The class's signature is its __init__'s, not __new__'s (which only catches
+# penalty=): scikit-learn's checks build estimators from it.
+_init = inspect.signature(GradientDescentLogisticRegression.__init__)
+GradientDescentLogisticRegression.__signature__ = _init.replace(
+    parameters=list(_init.parameters.values())[1:]
+)
 
 
 def resolved_solver(solver, learning_rate):
