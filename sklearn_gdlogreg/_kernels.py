@@ -16,16 +16,22 @@ The maths is the same as ``_loss.BinaryLogLoss`` and ``_loss.MultinomialLogLoss`
 (which stay the reference the tests compare against), written per group of rows.
 """
 
+import hashlib
+import os
+import tempfile
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
 from numba.core import cgutils
+from numba.core.caching import FunctionCache
 from numba.extending import intrinsic
 
+from . import _vecmath
 from ._vecmath import exp_nonpositive, log1p_unit, log_normal
 
 # Reassociation lets sums be vectorised, contraction gives fused multiply-adds.
@@ -45,6 +51,52 @@ _GROUP_BYTES = 8192
 # How much of the next group is prefetched before a group's gradient step.
 _PREFETCH_ITEMS = 8192
 _CACHE_LINE = 64
+
+
+class _KernelCache(FunctionCache):
+    """numba's disk cache of a kernel, keyed also on ``_vecmath``'s source.
+
+    numba keys a cached function on its own bytecode and checks its own
+    file's source; the ``_vecmath`` functions it inlines would go stale.
+    """
+
+    _VECMATH = hashlib.sha256(Path(_vecmath.__file__).read_bytes()).hexdigest()
+
+    def _index_key(self, sig, codegen):
+        return (*super()._index_key(sig, codegen), self._VECMATH)
+
+
+def _cached(**options):
+    """``njit(**options)``, compiled once per machine: cached on disk.
+
+    In the package's ``__pycache__``, else in the user's cache folder, else (a
+    read-only install with a read-only home, as in many containers) in the
+    system's temporary folder; where none is writable, compiled in each
+    process rather than refused.
+    """
+
+    def decorate(function):
+        dispatcher = njit(**options)(function)
+        dispatcher._cache = _disk_cache(dispatcher.py_func) or dispatcher._cache
+        return dispatcher
+
+    return decorate
+
+
+def _disk_cache(py_func):
+    """A :class:`_KernelCache` where a folder is writable, else None."""
+    try:
+        return _KernelCache(py_func)
+    except RuntimeError:  # "no locator available": nothing writable numba knows
+        pass
+    previous = numba.config.CACHE_DIR
+    numba.config.CACHE_DIR = os.path.join(tempfile.gettempdir(), "sklearn_gdlogreg")
+    try:
+        return _KernelCache(py_func)
+    except RuntimeError:
+        return None
+    finally:
+        numba.config.CACHE_DIR = previous
 
 
 # numba's "workqueue" threading layer (where neither OpenMP nor TBB is found)
@@ -244,7 +296,7 @@ def _add_gradient(X, first, rows, residual, grad):
                 grad[c, j] += scale * X[first + g, j]
 
 
-@njit(parallel=True, fastmath=_FASTMATH, error_model="numpy", nogil=True, cache=True)
+@_cached(parallel=True, fastmath=_FASTMATH, error_model="numpy", nogil=True)
 def _block_sums(
     X,
     coef,
@@ -305,7 +357,7 @@ def _block_sums(
             _add_gradient(X, first, rows, residual, grad)
 
 
-@njit(parallel=True, cache=True)
+@_cached(parallel=True)
 def _add_blocks(grad_parts, intercept_parts, loss_parts, grad, intercept_grad, loss):
     """Add the blocks' sums into the totals, in block order, in float64."""
     n_blocks, m, p = grad_parts.shape
