@@ -141,11 +141,11 @@ def run_defaults(config, result):
                 )
             ratios.append(ours / theirs)
         table.rows.append(
-            [name, "yes" if warned else "no", model.n_iter_, fmt(gap, 3),
+            [name, "yes" if warned else "no", int(model.n_iter_[0]), fmt(gap, 3),
              fmt(ratios[0], 3), fmt(ratios[1], 3)]
         )  # fmt: skip
         result.raw.setdefault("defaults", {})[name] = {
-            "warned": warned, "n_iter": model.n_iter_, "gap": gap,
+            "warned": warned, "n_iter": int(model.n_iter_[0]), "gap": gap,
             "ratio_default_threads": ratios[0], "ratio_one_thread": ratios[1],
         }  # fmt: skip
     result.tables.append(table)

@@ -137,7 +137,7 @@ class CostProgress:
         if context.task_name != "iteration" or fitted_estimator is None:
             return False
         now = time.perf_counter()
-        n_iter = fitted_estimator.n_iter_
+        n_iter = int(fitted_estimator.n_iter_[0])
         last = n_iter == context.parent.max_subtasks
         if now - self._shown >= self.min_interval or last:
             self._shown = now

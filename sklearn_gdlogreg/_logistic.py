@@ -283,10 +283,11 @@ class GradientDescentLogisticRegression(
         row per class. The course's ``w`` is ``coef_.T``.
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts (the course's ``b``).
-    n_iter_ : int
-        Updates made; a fit with ``tol=0, max_iter=n_iter_`` ends at the same
-        coefficients.
-    loss_curve_ : ndarray of shape (``n_iter_``,)
+    n_iter_ : ndarray of shape (1,), int32
+        Updates made, as ``LogisticRegression`` gives them (an array, for code
+        written for it: ``n_iter_[0]``, ``n_iter_.max()``); a fit with
+        ``tol=0, max_iter=n_iter_[0]`` ends at the same coefficients.
+    loss_curve_ : ndarray of shape (``n_iter_[0]``,)
         The objective at the parameters entering each update:
         ``loss_curve_[0]`` is the starting cost (log 2 from zeros, two classes).
     learning_rate_ : float
@@ -637,7 +638,7 @@ def _fitted_attributes(params, n_features, fit_intercept, classes, loss_curve, s
         "intercept_": xp.asarray(params[:, n_features], copy=True)
         if fit_intercept
         else xp.zeros(params.shape[0], dtype=params.dtype, device=device),
-        "n_iter_": len(loss_curve),
+        "n_iter_": np.array([len(loss_curve)], dtype=np.int32),
         "loss_curve_": xp.asarray(
             loss_curve, dtype=sum_dtype(xp, device), device=device
         ),

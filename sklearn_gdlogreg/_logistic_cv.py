@@ -107,8 +107,9 @@ class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         ``ConvergenceWarning``.
     loss_curves_ : ndarray of objects, shape (n_folds, n_Cs, n_learning_rates)
         The cost curve of each model.
-    n_iter_ : int
-        Iterations of the refit.
+    n_iter_ : ndarray of shape (1,), int32
+        Iterations of the refit (an array, as in
+        :class:`GradientDescentLogisticRegression`).
     loss_curve_ : ndarray
         Cost curve of the refit.
 

@@ -387,7 +387,7 @@ def _train(args):
     train_accuracy, train_loss = _scores(model, data.X_train, y_train)
     test_accuracy, test_loss = _scores(model, data.X_test, y_test)
     rate = estimator.learning_rate_
-    print(f"iterations     {estimator.n_iter_} (learning rate {rate:.6g})")
+    print(f"iterations     {estimator.n_iter_[0]} (learning rate {rate:.6g})")
     print(f"fit time       {seconds:.3f} s")
     print(f"final cost     {estimator.loss_curve_[-1]:.6f}")
     print("               train    test")

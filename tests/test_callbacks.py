@@ -37,12 +37,12 @@ class Recorder:
         if context.task_name == "iteration":
             self.seen.append(
                 (
-                    fitted_estimator.n_iter_,
+                    int(fitted_estimator.n_iter_[0]),
                     fitted_estimator.loss_curve_[-1],
                     fitted_estimator.predict_proba(X[:2]),
                 )
             )
-            return fitted_estimator.n_iter_ == self.stop_at
+            return fitted_estimator.n_iter_[0] == self.stop_at
         return False
 
 
@@ -108,12 +108,14 @@ class BeginRecorder(Recorder):
     def on_fit_task_begin(self, estimator, context, *, fitted_estimator=None):
         if context.task_name == "iteration":
             self.begins.append(
-                (fitted_estimator.n_iter_, fitted_estimator.coef_.copy())
+                (int(fitted_estimator.n_iter_[0]), fitted_estimator.coef_.copy())
             )
 
     def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
         if context.task_name == "iteration":
-            self.seen.append((fitted_estimator.n_iter_, fitted_estimator.coef_.copy()))
+            self.seen.append(
+                (int(fitted_estimator.n_iter_[0]), fitted_estimator.coef_.copy())
+            )
         return False
 
 

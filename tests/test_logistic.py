@@ -206,10 +206,12 @@ def test_stops_when_the_gradient_is_within_tol():
     X, y = standardized(load_iris)
     model = GradientDescentLogisticRegression(tol=1e-3).fit(X, y)
     assert model.n_iter_ < 1000
-    refit = GradientDescentLogisticRegression(tol=0, max_iter=model.n_iter_).fit(X, y)
+    refit = GradientDescentLogisticRegression(tol=0, max_iter=model.n_iter_[0]).fit(
+        X, y
+    )
     np.testing.assert_array_equal(refit.coef_, model.coef_)
     # One update fewer and the gradient is still above tol.
-    fewer = GradientDescentLogisticRegression(tol=1e-3, max_iter=model.n_iter_ - 1)
+    fewer = GradientDescentLogisticRegression(tol=1e-3, max_iter=model.n_iter_[0] - 1)
     with pytest.warns(ConvergenceWarning):
         fewer.fit(X, y)
 
@@ -685,3 +687,12 @@ def test_penalty_is_read_from_l1_ratio_and_c(params, penalty):
 def test_a_penalty_argument_is_refused_naming_l1_ratio():
     with pytest.raises(TypeError, match=r"l1_ratio=1 for penalty='l1'"):
         GradientDescentLogisticRegression(penalty="l1")
+
+
+def test_n_iter_is_an_array_of_one_as_in_logistic_regression():
+    X, y = load_iris(return_X_y=True)
+    ours = GradientDescentLogisticRegression(max_iter=5, tol=0).fit(X / 8, y)
+    theirs = LogisticRegression(max_iter=5).fit(X / 8, y)
+    for model in (ours, theirs):  # code written for one runs on the other
+        assert model.n_iter_.shape == (1,) and model.n_iter_.dtype == np.int32
+    assert ours.n_iter_[0] == 5 == len(ours.loss_curve_)

@@ -36,7 +36,7 @@ for solver in ["gd", "nesterov", "bb"]:
     gap = (model.loss_curve_ - optimum) / optimum
     ax.semilogy(np.maximum(gap, 1e-16), label=f'solver="{solver}"')
     agree = np.abs(model.coef_ - lbfgs.coef_).max()
-    print(f"{solver}: {model.n_iter_} iterations, coef_ within {agree:.1e} of lbfgs")
+    print(f"{solver}: {model.n_iter_[0]} iterations, coef_ within {agree:.1e} of lbfgs")
 ax.axhline(1e-6, color="grey", ls=":", label="1e-6")
 ax.set_xlabel("iteration")
 ax.set_ylabel("(cost - optimum) / optimum")
