@@ -251,3 +251,62 @@ def test_prox_is_soft_thresholding_and_the_argmin():
     for v, w in zip(params[0, :, :-1].ravel(), result[0, :, :-1].ravel(), strict=True):
         costs = objective.l1_reg_strength * np.abs(grid) + (grid - v) ** 2 / 0.4
         assert w == pytest.approx(grid[np.argmin(costs)], abs=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("loss", [BinaryLogLoss(), MultinomialLogLoss(3)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_mean_loss_residual_is_the_weighted_mean_of_loss_gradient(
+    loss, dtype, weighted
+):
+    """The NumPy fast path against the per-sample loss and gradient."""
+    rng = np.random.RandomState(0)
+    raw = (rng.standard_normal((2, loss.n_outputs, 50)) * 30).astype(dtype)
+    y = rng.randint(max(loss.n_outputs, 2), size=50)
+    target = np.reshape(loss.encode_target(y, dtype), -1)
+    share = (
+        (lambda w: (w / w.sum()).astype(dtype))(rng.uniform(0.1, 2, 50))
+        if weighted
+        else np.asarray(1 / 50, dtype)
+    )
+    per_sample, gradient = loss.loss_gradient(raw.copy(), target)
+    expected = per_sample.astype(np.float64) @ np.broadcast_to(share, (50,))
+    values, residual = loss.mean_loss_residual(raw.copy(), target, share)
+    rtol = 1e-13 if dtype == np.float64 else 1e-6
+    assert values.dtype == np.float64 and values.shape == (2,)
+    np.testing.assert_allclose(values, expected, rtol=rtol)
+    np.testing.assert_allclose(loss.mean_loss(raw.copy(), target, share), values)
+    assert residual.dtype == dtype
+    np.testing.assert_allclose(
+        np.reshape(residual, gradient.shape), gradient * share, rtol=rtol, atol=1e-30
+    )
+
+
+def test_binary_mean_loss_of_one_model_takes_the_vector_as_it_is():
+    """One model's raw predictions of shape (n,): a number and a vector."""
+    rng = np.random.RandomState(1)
+    raw = rng.standard_normal(40)
+    target = (rng.uniform(size=40) > 0.5).astype(float)
+    share = np.asarray(1 / 40)
+    value, residual = BinaryLogLoss().mean_loss_residual(raw.copy(), target, share)
+    values, residuals = BinaryLogLoss().mean_loss_residual(raw[None], target, share)
+    assert np.ndim(value) == 0 and residual.shape == (40,)
+    assert value == pytest.approx(values[0], rel=1e-15)
+    np.testing.assert_allclose(residual, residuals[0], rtol=1e-15)
+
+
+@pytest.mark.parametrize("loss", [BinaryLogLoss, lambda xp: MultinomialLogLoss(3, xp)])
+def test_mean_loss_residual_in_a_namespace_equals_numpy(loss):
+    strict = pytest.importorskip("array_api_strict")
+    rng = np.random.RandomState(2)
+    numpy_loss, strict_loss = loss(None), loss(strict)
+    raw = rng.standard_normal((2, numpy_loss.n_outputs, 30)) * 1e3  # extreme too
+    y = rng.randint(max(numpy_loss.n_outputs, 2), size=30)
+    target = np.reshape(numpy_loss.encode_target(y, np.float64), -1)
+    share = rng.uniform(0.1, 2, 30) / 30
+    values, residual = numpy_loss.mean_loss_residual(raw.copy(), target, share)
+    strict_values, strict_residual = strict_loss.mean_loss_residual(
+        strict.asarray(raw), strict.asarray(target), strict.asarray(share)
+    )
+    np.testing.assert_allclose(strict_values, values, rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(strict_residual), residual, atol=1e-15)
