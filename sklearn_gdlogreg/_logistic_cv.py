@@ -23,23 +23,23 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import _check_method_params
 
-from ._dask import is_dask_array
 from ._descent import auto_step, gradient_descent
 from ._logistic import (
     GradientDescentLogisticRegression,
-    LinearClassifierMixin,
-    TrainingProblem,
     _fitted_attributes,
     resolved_solver,
 )
 from ._namespace import as_numpy
+from ._predict import LinearPredictionsMixin
+from ._problem import TrainingProblem
+from ._rows import is_dask_array
 
 # A fold's model whose objective makes no new low in this many iterations (and
 # is above its lowest in half of them) cycles: it stops, and scores like divergence.
 STALL_WINDOW = 100
 
 
-class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
+class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator):
     """Gradient-descent logistic regression with the learning rate (and C) by CV.
 
     Like :class:`~sklearn.linear_model.LogisticRegressionCV`, over

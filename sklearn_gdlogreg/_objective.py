@@ -15,8 +15,8 @@ import copy
 
 import numpy as np
 
-from ._evaluators import evaluator_for
 from ._namespace import is_numpy, model_sums, per_model
+from ._rows import make_rows
 
 
 class LinearObjective:
@@ -69,14 +69,8 @@ shape (n_samples, n_features)
         kernel="auto",
         weight_sum=None,
     ):
-        self.evaluator = evaluator_for(
-            loss,
-            X,
-            target,
-            sample_weight,
-            fit_intercept,
-            kernel=kernel,
-            weight_sum=weight_sum,
+        self.evaluator = make_rows(X, kernel=kernel).bind(
+            loss, target, sample_weight, fit_intercept, weight_sum=weight_sum
         )
         self.xp, self.device = self.evaluator.xp, self.evaluator.device
         self.loss = loss

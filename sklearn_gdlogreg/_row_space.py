@@ -26,8 +26,8 @@ import copy
 import numpy as np
 from sklearn.externals.array_api_compat import numpy as np_compat
 
-from ._evaluators import NumpyRows
 from ._objective import LinearObjective
+from ._rows import make_rows
 
 #: The most samples for which ``K`` is formed (128 MB in float64).
 MAX_SAMPLES = 4096
@@ -48,13 +48,10 @@ def row_space(objective, params, max_iter):
     overflow) or does not pay (as many samples as half the features or more,
     more than ``MAX_SAMPLES``, ``max_iter`` below n / 8, X below 1 MB).
     """
-    X = getattr(objective, "X", None)
-    if not (
-        type(objective) is LinearObjective
-        and type(X) is np.ndarray
-        and isinstance(params, np.ndarray)
-        and X.nbytes >= MIN_BYTES
-    ):
+    if type(objective) is not LinearObjective:
+        return None
+    X = objective.evaluator.dense
+    if not (X is not None and isinstance(params, np.ndarray) and X.nbytes >= MIN_BYTES):
         return None
     n, p = X.shape
     if (
@@ -90,12 +87,11 @@ class RowSpaceObjective:
 
     def __init__(self, objective, gram):
         self.primal = objective
-        self.rows = rows = objective.X
+        self.rows = rows = objective.evaluator.dense
         self.gram = gram
         data = objective.evaluator
-        self.evaluator = NumpyRows(
+        self.evaluator = make_rows(self.gram, kernel="numpy").bind(
             objective.loss,
-            self.gram,
             np.asarray(data.target),
             data.sample_weight,
             objective.fit_intercept,

@@ -4,10 +4,11 @@ import numba
 import numpy as np
 import pytest
 
-from sklearn_gdlogreg._evaluators import FusedRows, NumpyRows
 from sklearn_gdlogreg._kernels import FusedSums, block_rows, group_rows
 from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._objective import LinearObjective
+from sklearn_gdlogreg._rows.fused import FusedRows
+from sklearn_gdlogreg._rows.numpy import NumpyRows
 
 
 def objectives(n_samples, n_features, n_classes, dtype, weighted, fit_intercept, C):

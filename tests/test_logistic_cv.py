@@ -14,7 +14,7 @@ from sklearn_gdlogreg import (
     GradientDescentLogisticRegressionCV,
 )
 from sklearn_gdlogreg._descent import gradient_descent
-from sklearn_gdlogreg._logistic import TrainingProblem
+from sklearn_gdlogreg._problem import TrainingProblem
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 X_IRIS = StandardScaler().fit_transform(X_IRIS)

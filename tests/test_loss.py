@@ -4,7 +4,6 @@ from decimal import Decimal, getcontext
 
 import numpy as np
 import pytest
-from scipy import sparse
 
 from sklearn_gdlogreg._loss import (
     BinaryLogLoss,
@@ -12,7 +11,6 @@ from sklearn_gdlogreg._loss import (
     loss_for_classes,
 )
 from sklearn_gdlogreg._objective import LinearObjective
-from sklearn_gdlogreg._step_bound import squared_spectral_norm
 
 
 def make_objective(
@@ -143,27 +141,6 @@ def test_log_proba_is_finite_where_proba_underflows(loss):
     assert np.all(np.isfinite(log_proba))
     np.testing.assert_allclose(np.exp(log_proba), loss.predict_proba(raw), atol=1e-300)
     np.testing.assert_allclose(loss.predict_proba(raw).sum(axis=1), 1)
-
-
-def dense_reference(X, weight, fit_intercept):
-    X1 = np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else X
-    return np.linalg.norm(np.sqrt(weight)[:, None] * X1, 2) ** 2
-
-
-@pytest.mark.parametrize("shape", [(300, 20), (20, 300), (600, 400), (400, 600)])
-@pytest.mark.parametrize("fit_intercept", [False, True])
-@pytest.mark.parametrize("as_sparse", [False, True])
-def test_squared_spectral_norm(shape, fit_intercept, as_sparse):
-    # (600, 400) and (400, 600) exceed the exact-Gram size: power iteration.
-    rng = np.random.RandomState(1)
-    X = rng.standard_normal(shape) + 0.5
-    X[rng.uniform(size=shape) < 0.5] = 0
-    weight = rng.uniform(0, 2, size=shape[0])
-    expected = dense_reference(X, weight, fit_intercept)
-    got = squared_spectral_norm(
-        sparse.csr_array(X) if as_sparse else X, weight, fit_intercept
-    )
-    assert got == pytest.approx(expected, rel=1e-5)
 
 
 def test_lipschitz_constant_is_a_tight_upper_bound_of_the_hessian():
