@@ -108,9 +108,10 @@ dask.array.Array, Rows}
         the array's size and on ``kernel``).
     kernel : {"auto", "fused", "numpy"}, default="auto"
         For dense in-memory NumPy data: "fused" (one pass), "numpy" (two BLAS
-        passes) or "auto" (fused from 1 MB on). Streamed data is always fused
-        ("numpy" raises); "fused" raises for data that is not a C-ordered
-        dense NumPy array (another namespace, a Dask array: their own way).
+        passes) or "auto" (fused from 1 MB on); "fused" raises for NumPy or
+        sparse data that is not a C-ordered dense array. Streamed data is
+        always fused ("numpy" raises). Another namespace and a Dask array are
+        read their own way, whatever the kernel.
 
     Returns
     -------
