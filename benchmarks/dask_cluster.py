@@ -16,8 +16,8 @@ import time
 import numpy as np
 
 from sklearn_gdlogreg import GradientDescentLogisticRegression
-from sklearn_gdlogreg._dask import block_futures
-from sklearn_gdlogreg._logistic import TrainingProblem
+from sklearn_gdlogreg._problem import TrainingProblem
+from sklearn_gdlogreg._rows.dask import block_futures
 
 from ._common import Result, Table, fmt
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from sklearn_gdlogreg import GradientDescentLogisticRegression
 from sklearn_gdlogreg._loss import loss_for_classes
-from sklearn_gdlogreg._objective import LinearObjective
+from sklearn_gdlogreg._objective import linear_objective
 
 from ._common import Result, Table, fmt, limit_threads
 
@@ -49,7 +49,7 @@ def _rounds(X, y, repeats):
     k0, k1 = (2, 12) if X.nbytes < 5e8 else (2, 10)
     w = np.random.RandomState(1).standard_normal(X.shape[1]).astype(X.dtype)
     loss = loss_for_classes(2)
-    numpy_path = LinearObjective(
+    numpy_path = linear_objective(
         loss, X, loss.encode_target(y, X.dtype), None, np.inf, True, kernel="numpy"
     )
     params = np.zeros((1, 1, X.shape[1] + 1), X.dtype)

@@ -1,6 +1,6 @@
 """The fused pass: loss and gradient of linear log-loss models in one read of X.
 
-The NumPy path of :class:`~sklearn_gdlogreg._evaluators.NumpyRows` reads ``X``
+The NumPy path of :class:`~sklearn_gdlogreg._rows.numpy.NumpyRows` reads ``X``
 twice per evaluation (``X @ w``, then ``X.T @ r``). Here rows go by small
 groups that stay in cache while their raw predictions, their losses and
 residuals (vectorised over the group, with ``_vecmath``'s exp and log) and their

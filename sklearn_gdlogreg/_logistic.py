@@ -6,202 +6,32 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.linear_model._base import SparseCoefMixin
-from sklearn.utils._array_api import (
-    _matching_numpy_dtype,
-    check_same_namespace,
-    get_namespace_and_device,
-    indexing_dtype,
-)
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
     _check_sample_weight,
     check_array,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
-    validate_data,
 )
 
 from ._callbacks import CallbackSupportMixin, FitHooks
-from ._dask import DaskRows, gathered, is_dask_array, map_rows
 from ._loss import loss_for_classes
 from ._messages import ParameterConvergenceWarning, ParameterError, not_converged
-from ._namespace import as_numpy, is_numpy, namespace_of, sum_dtype
+from ._namespace import as_numpy, namespace_of, sum_dtype
 from ._objective import linear_objective
 from ._planner import descend
-from ._rows import DatasetRows, as_rows, computed_dtype
+from ._predict import LinearPredictionsMixin
+from ._problem import TrainingProblem, _class_weighted
 from ._solvers import SOLVERS, auto_step
 
 _ACCEPT_SPARSE = ["csr", "csc"]
 _DTYPES = [np.float64, np.float32]
 
 
-class LinearClassifierMixin(SparseCoefMixin, ClassifierMixin):
-    """Predictions of a fitted linear model: ``coef_``, ``intercept_``, ``classes_``.
-
-    ``sparsify()`` stores ``coef_`` as a SciPy CSR matrix (worth it when most
-    coefficients are zero, as L1 makes them), ``densify()`` as an array again;
-    predictions, warm starts and refits work either way.
-
-    Sigmoid output for two classes, softmax for more, as the losses define. The
-    outputs follow ``X``: NumPy arrays for NumPy, sparse or HDF5 input, lazy Dask
-    arrays for a Dask array, and arrays of X's namespace and device for an
-    array-API array (with ``array_api_dispatch``; string labels stay NumPy).
-    """
-
-    def _loss_and_raw(self, X, method):
-        """The fitted loss object and the raw predictions, shape (n, n_outputs).
-
-        An ``h5py.Dataset`` is read in chunks, never whole. An array-API array
-        (with ``array_api_dispatch``) is computed in its namespace, on its device,
-        which must be those of the fit.
-        """
-        check_is_fitted(self)
-        X = as_rows(X)
-        if isinstance(X, DatasetRows):
-            _check_n_features(self, X, reset=False)
-            raw = np.empty((X.shape[0], self.coef_.shape[0]), X.dtype)
-            for start, rows in X.chunks():
-                raw[start : start + len(rows)] = (
-                    safe_sparse_dot(rows, self.coef_.T, dense_output=True)
-                    + self.intercept_
-                )
-            return loss_for_classes(len(self.classes_)), raw
-        check_same_namespace(X, self, attribute="coef_", method=method)
-        xp, _, _ = get_namespace_and_device(X)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=_ACCEPT_SPARSE,
-            dtype=[xp.float64, xp.float32],
-            reset=False,
-        )
-        coef, intercept = self.coef_, self.intercept_
-        if not is_numpy(xp) and coef.dtype != X.dtype:
-            coef, intercept = xp.astype(coef, X.dtype), xp.astype(intercept, X.dtype)
-        # Overflowing margins are +-inf: probabilities 0 and 1, their limits.
-        with np.errstate(over="ignore"):
-            raw = (
-                safe_sparse_dot(X, coef.T, dense_output=True) + intercept
-                if is_numpy(xp)
-                else X @ coef.T + intercept
-            )
-        return loss_for_classes(len(self.classes_), xp), (
-            np.asarray(raw) if is_numpy(xp) else raw
-        )
-
-    def _map_dask_rows(self, X, method):
-        """``method`` on each row block of a Dask ``X``, as a lazy Dask array."""
-        check_is_fitted(self)
-        _check_n_features(self, X, reset=False)
-        n_classes = len(self.classes_)
-        dtype = (
-            self.classes_.dtype
-            if method == "predict"
-            else np.result_type(computed_dtype(X.dtype), self.coef_.dtype)
-        )
-        columns = {
-            "predict": None,
-            "decision_function": None if n_classes == 2 else n_classes,
-        }.get(method, n_classes)
-        return map_rows(X, getattr(self, method), columns, dtype)
-
-    def decision_function(self, X):
-        """Raw predictions ``X @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, h5py.Dataset, dask array} of shape \
-(n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For two classes, positive values predict ``classes_[1]``.
-        """
-        if is_dask_array(X):
-            return self._map_dask_rows(X, "decision_function")
-        raw = self._loss_and_raw(X, "decision_function")[1]
-        return raw[:, 0] if raw.shape[1] == 1 else raw
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, h5py.Dataset, dask array} of shape \
-(n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        if is_dask_array(X):
-            return self._map_dask_rows(X, "predict")
-        loss, raw = self._loss_and_raw(X, "predict")
-        xp = loss.xp
-        index = (
-            xp.astype(raw[:, 0] > 0, indexing_dtype(xp))
-            if raw.shape[1] == 1
-            else xp.argmax(raw, axis=1)
-        )
-        if is_numpy(xp):
-            return self.classes_[index]
-        if self.classes_.dtype.kind in "biuf":  # numbers: taken on X's device
-            classes = xp.asarray(self.classes_, device=raw.device)
-            return xp.take(classes, index, axis=0)
-        return self.classes_[as_numpy(index)]
-
-    def predict_proba(self, X):
-        """Class probabilities: sigmoid for two classes, softmax for more.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, h5py.Dataset, dask array} of shape \
-(n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        if is_dask_array(X):
-            return self._map_dask_rows(X, "predict_proba")
-        loss, raw = self._loss_and_raw(X, "predict_proba")
-        return loss.predict_proba(raw)
-
-    def predict_log_proba(self, X):
-        """Logarithm of the class probabilities, computed stably.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, h5py.Dataset, dask array} of shape \
-(n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        if is_dask_array(X):
-            return self._map_dask_rows(X, "predict_log_proba")
-        loss, raw = self._loss_and_raw(X, "predict_log_proba")
-        return loss.predict_log_proba(raw)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
-
 class GradientDescentLogisticRegression(
-    CallbackSupportMixin, LinearClassifierMixin, BaseEstimator
+    CallbackSupportMixin, LinearPredictionsMixin, BaseEstimator
 ):
     """Logistic regression trained by batch gradient descent.
 
@@ -557,75 +387,6 @@ def resolved_solver(solver, learning_rate):
     return "bb" if learning_rate == "auto" else "gd"
 
 
-class TrainingProblem:
-    """Validated training data, as the loss and the objective need it.
-
-    Parameters
-    ----------
-    estimator : estimator instance
-        Its ``fit_intercept`` and ``class_weight`` are used; ``n_features_in_``
-        and ``feature_names_in_`` are set on it, as scikit-learn's
-        ``validate_data`` does.
-    X, y, sample_weight
-        As given to ``fit``.
-    """
-
-    def __init__(self, estimator, X, y, sample_weight):
-        X = DaskRows(X) if is_dask_array(X) else as_rows(X)
-        # Labels and weights are prepared on the host; the objective moves them
-        # to X's device (or its Dask workers).
-        y = as_numpy(gathered(y))
-        sample_weight = as_numpy(gathered(sample_weight))
-        xp = None  # NumPy, unless X is an array of another namespace
-        if isinstance(X, (DatasetRows, DaskRows)):
-            # Streamed or distributed: checked block by block, never loaded.
-            _check_feature_names(estimator, X, reset=True)
-            _check_n_features(estimator, X, reset=True)
-            y = column_or_1d(y, warn=True)
-            check_consistent_length(np.empty((X.shape[0], 0)), y)
-        else:
-            xp, _, _ = get_namespace_and_device(X)
-            X, y = validate_data(
-                estimator,
-                X,
-                y,
-                accept_sparse=_ACCEPT_SPARSE,
-                dtype=[xp.float64, xp.float32],
-            )
-        check_classification_targets(y)
-        dtype = (
-            X.dtype
-            if isinstance(X, (DatasetRows, DaskRows))
-            else _matching_numpy_dtype(X)
-        )
-        self.X, self.y = X, y
-        self.classes, self.y_index = np.unique(y, return_inverse=True)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight,
-                np.empty((X.shape[0], 0), dtype),
-                dtype=dtype,
-                ensure_non_negative=True,
-            )
-        self.sample_weight = sample_weight
-        self.weight = _class_weighted(
-            estimator, self.classes, y, self.y_index, sample_weight, dtype
-        )
-        self.loss = loss_for_classes(len(self.classes), xp)
-        self.target = self.loss.encode_target(self.y_index, dtype)
-        self.fit_intercept = estimator.fit_intercept
-
-    def objective(self, C, l1_ratio, rows=None):
-        """The objective over all samples, or over the samples at ``rows``."""
-        X, target, weight = self.X, self.target, self.weight
-        if rows is not None:
-            X, target = X[rows], target[..., rows]
-            weight = None if weight is None else weight[rows]
-        return linear_objective(
-            self.loss, X, target, weight, C, self.fit_intercept, l1_ratio
-        )
-
-
 def _fitted_attributes(params, n_features, fit_intercept, classes, loss_curve, step):
     """The fitted attributes of a model with packed ``params`` (n_outputs, p).
 
@@ -638,49 +399,12 @@ def _fitted_attributes(params, n_features, fit_intercept, classes, loss_curve, s
         "intercept_": xp.asarray(params[:, n_features], copy=True)
         if fit_intercept
         else xp.zeros(params.shape[0], dtype=params.dtype, device=device),
-        "n_iter_": np.array([len(loss_curve)], dtype=np.int32),
+        "n_iter_": xp.asarray([len(loss_curve)], dtype=xp.int32, device=device),
         "loss_curve_": xp.asarray(
             loss_curve, dtype=sum_dtype(xp, device), device=device
         ),
         "learning_rate_": step,
     }
-
-
-def _class_weighted(estimator, classes, y, y_index, sample_weight, dtype):
-    """Check that two classes have weight; multiply in ``estimator.class_weight``."""
-    class_totals = np.bincount(y_index, weights=sample_weight, minlength=len(classes))
-    present = class_totals > 0
-    if len(classes) < 2 or present.sum() < 2:
-        kept = classes[present].tolist()
-        raise ValueError(
-            f"{type(estimator).__name__} needs samples of at least 2 classes with "
-            f"positive weight, but got one class: {kept}. Give it samples of "
-            "another class (or non-zero sample_weight for them)."
-        )
-    class_weight = getattr(estimator, "class_weight", None)
-    if class_weight is None:
-        return sample_weight
-    if isinstance(class_weight, dict):
-        bad = {
-            label: weight
-            for label, weight in class_weight.items()
-            if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0)
-        }
-        if bad:
-            raise ValueError(
-                f"class_weight must map classes to finite non-negative numbers, got "
-                f"{bad}. Give each class a weight >= 0 (0 leaves it out)."
-            )
-    positive = slice(None) if sample_weight is None else sample_weight > 0
-    per_class = np.zeros(len(classes))
-    per_class[present] = compute_class_weight(
-        class_weight,
-        classes=classes[present],
-        y=y[positive],
-        sample_weight=None if sample_weight is None else sample_weight[positive],
-    )
-    weights = per_class[y_index].astype(dtype)
-    return weights if sample_weight is None else weights * sample_weight
 
 
 def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):

@@ -23,15 +23,15 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import _check_method_params
 
-from ._dask import is_dask_array
 from ._logistic import (
     GradientDescentLogisticRegression,
-    LinearClassifierMixin,
-    TrainingProblem,
     _fitted_attributes,
 )
 from ._namespace import as_numpy
 from ._planner import descend
+from ._predict import LinearPredictionsMixin
+from ._problem import TrainingProblem
+from ._rows import is_dask_array
 from ._solvers import auto_step
 
 # A fold's model whose objective makes no new low in this many iterations (and
@@ -51,7 +51,7 @@ SHARED_PARAMETERS = (
 )
 
 
-class GradientDescentLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
+class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator):
     """Gradient-descent logistic regression with the learning rate (and C) by CV.
 
     Like :class:`~sklearn.linear_model.LogisticRegressionCV`, over

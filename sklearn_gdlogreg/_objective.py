@@ -15,14 +15,14 @@ import copy
 
 import numpy as np
 
-from ._evaluators import evaluator_for
 from ._messages import ParameterError, features_overflow
 from ._penalty import penalty_for
 from ._protocols import Objective
+from ._rows import make_rows
 
 
 def linear_objective(loss, X, target, sample_weight, C, fit_intercept,
-                     l1_ratio=0.0, *, kernel="auto", weight_sum=None):  # fmt: skip
+                     l1_ratio=0.0, kernel="auto", weight_sum=None):  # fmt: skip
     """The objective of models of strengths ``C`` and ``l1_ratio`` on ``X``.
 
     For each of ``k`` models, with ``s_i`` the sample weights, ``S = sum_i s_i``
@@ -61,8 +61,9 @@ shape (n_samples, n_features)
     -------
     LinearObjective
     """
-    data = evaluator_for(loss, X, target, sample_weight, fit_intercept,
-                         kernel=kernel, weight_sum=weight_sum)  # fmt: skip
+    data = make_rows(X, kernel=kernel).bind(
+        loss, target, sample_weight, fit_intercept, weight_sum=weight_sum
+    )
     penalty = penalty_for(C, l1_ratio, data.weight_sum, data.n_features, data.xp)
     return LinearObjective(data, penalty, fit_intercept)
 

@@ -27,8 +27,8 @@ import copy
 
 import numpy as np
 
-from ._evaluators import evaluator_for
 from ._protocols import Objective
+from ._rows import make_rows
 from ._solvers import gradient_descent
 
 #: The most samples for which ``K`` is formed (128 MB in float64).
@@ -88,9 +88,9 @@ class RowSpaceObjective(Objective):
         data = objective.data
         self.rows = rows = data.dense
         self.gram = gram
-        self.evaluator = evaluator_for(
-            data.loss, gram, np.asarray(data.target), data.sample_weight,
-            objective.fit_intercept, kernel="numpy", weight_sum=data.weight_sum,
+        self.evaluator = make_rows(gram, kernel="numpy").bind(
+            data.loss, np.asarray(data.target), data.sample_weight,
+            objective.fit_intercept, weight_sum=data.weight_sum,
         )  # fmt: skip
         self.n = rows.shape[0]
         self.fit_intercept = objective.fit_intercept

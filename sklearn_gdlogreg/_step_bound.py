@@ -3,26 +3,29 @@
 The Lipschitz constant of the log-loss's gradient is at most the loss's
 curvature bound times ``||W^(1/2) X1||_2^2`` (``X1 = [X, 1]``, ``W`` the
 samples' shares): computed exactly from the smaller Gram matrix when one side
-has at most 256 entries, else by power iteration, over row chunks of any kind
-of rows (arrays, sparse matrices, streamed HDF5, array-API arrays).
+has at most 256 entries, else by power iteration, over the row chunks any kind
+of rows hands it (``rows.row_chunks``: arrays, sparse matrices, a streamed
+file's buffer, array-API arrays), whatever the kind.
+
+Each function takes ``rows`` with ``shape``, ``xp``, ``device``, ``dtype``,
+``in_memory`` and ``row_chunks(size)`` (see ``_rows._base.Rows``).
 """
 
 import numpy as np
 from scipy import sparse
 from sklearn.externals import array_api_compat
 
-from ._namespace import namespace_of, sum_dtype, to_host
-from ._rows import DatasetRows, row_chunks
+from ._namespace import sum_dtype, to_host
 
-# Sizes up to which the largest singular value is computed exactly from a Gram
-# matrix; larger problems use power iteration.
-_EXACT_GRAM_MAX_SIDE = 256
+#: Sizes up to which the largest singular value is computed exactly from a Gram
+#: matrix; larger problems use power iteration.
+EXACT_GRAM_MAX_SIDE = 256
 _POWER_ITERATIONS = 50
 _POWER_RTOL = 1e-6
 _CHUNK_ROWS = 8192
 
 
-def squared_spectral_norm(X, weight, fit_intercept):
+def squared_spectral_norm(rows, weight, fit_intercept):
     """Largest eigenvalue of ``X1^T diag(weight) X1`` with ``X1 = [X, 1]``.
 
     Exact (from the smaller Gram matrix, in float64) when one side of ``X1`` has at
@@ -33,8 +36,8 @@ def squared_spectral_norm(X, weight, fit_intercept):
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix, DatasetRows, array-API array} of shape \
-(n_samples, n_features)
+    rows : Rows
+        The rows of ``X``, shape (n_samples, n_features).
     weight : array of shape (n_samples,) or shape ()
         Non-negative weight of each sample (a scalar: the same for all), in
         X's namespace.
@@ -45,24 +48,25 @@ def squared_spectral_norm(X, weight, fit_intercept):
     -------
     float
     """
-    xp, device = namespace_of(X)
-    n_samples, n_features = X.shape
+    xp, device = rows.xp, rows.device
+    n_samples, n_features = rows.shape
     dtype = sum_dtype(xp, device)
     weight = xp.broadcast_to(xp.astype(weight, dtype), (n_samples,))
     n_params = n_features + int(fit_intercept)
-    if isinstance(X, DatasetRows) and n_params > _EXACT_GRAM_MAX_SIDE:
-        return _power_iteration(xp, X, weight, fit_intercept)
-    if min(n_samples, n_params) <= _EXACT_GRAM_MAX_SIDE:
+    # The Gram matrix of the samples needs them all at once: only in memory.
+    if not rows.in_memory and n_params > EXACT_GRAM_MAX_SIDE:
+        return _power_iteration(rows, weight, fit_intercept)
+    if min(n_samples, n_params) <= EXACT_GRAM_MAX_SIDE:
         gram = (
-            _feature_gram(xp, X, weight, fit_intercept)
+            feature_gram(rows, weight, fit_intercept)
             if n_params <= n_samples
-            else _sample_gram(xp, X, weight, fit_intercept)
+            else _sample_gram(rows, weight, fit_intercept)
         )
         gram = to_host(xp, gram)
         if not np.all(np.isfinite(gram)):
             return np.inf  # overflowed: the caller says what to do
         return float(np.linalg.eigvalsh(gram)[-1])
-    return _power_iteration(xp, X, weight, fit_intercept)
+    return _power_iteration(rows, weight, fit_intercept)
 
 
 def _with_ones(xp, X, fit_intercept, dtype):
@@ -81,13 +85,17 @@ def _with_ones(xp, X, fit_intercept, dtype):
     return X
 
 
-def _feature_gram(xp, X, weight, fit_intercept):
-    """``X1^T diag(weight) X1``, accumulated over row chunks to bound memory."""
-    n_params = X.shape[1] + int(fit_intercept)
+def feature_gram(rows, weight, fit_intercept):
+    """``X1^T diag(weight) X1``, accumulated over row chunks to bound memory.
+
+    In ``weight``'s dtype (of shape (n_samples,), in X's namespace).
+    """
+    xp = rows.xp
+    n_params = rows.shape[1] + int(fit_intercept)
     gram = xp.zeros(
         (n_params, n_params), dtype=weight.dtype, device=array_api_compat.device(weight)
     )
-    for start, chunk in row_chunks(X, _CHUNK_ROWS):
+    for start, chunk in rows.row_chunks(_CHUNK_ROWS):
         chunk_weight = xp.reshape(weight[start : start + chunk.shape[0]], (-1, 1))
         chunk = _with_ones(xp, chunk, fit_intercept, weight.dtype)
         weighted = (
@@ -100,30 +108,50 @@ def _feature_gram(xp, X, weight, fit_intercept):
     return gram
 
 
-def _sample_gram(xp, X, weight, fit_intercept):
-    """``diag(w)^(1/2) X1 X1^T diag(w)^(1/2)``: same nonzero eigenvalues."""
-    if isinstance(X, DatasetRows):
-        X = np.concatenate([chunk.copy() for _, chunk in X.chunks()])
-    X1 = _with_ones(xp, X, fit_intercept, weight.dtype)
+def _sample_gram(rows, weight, fit_intercept):
+    """``diag(w)^(1/2) X1 X1^T diag(w)^(1/2)``: same nonzero eigenvalues.
+
+    For at most 256 samples, whose chunks are copied in ``weight``'s dtype
+    (a streamed file's buffer is reused) and stacked.
+    """
+    xp = rows.xp
+    pieces = [
+        _with_ones(xp, chunk, fit_intercept, weight.dtype)
+        for _, chunk in rows.row_chunks(rows.shape[0])
+    ]
+    X1 = pieces[0] if len(pieces) == 1 else _stacked(xp, pieces)
     gram = X1 @ X1.T
     gram = gram.toarray() if sparse.issparse(gram) else gram
     root = xp.sqrt(weight)
     return gram * xp.reshape(root, (-1, 1)) * xp.reshape(root, (1, -1))
 
 
-def _power_iteration(xp, X, weight, fit_intercept):
+def _stacked(xp, pieces):
+    """The chunks ``pieces`` one under the other (dense or sparse)."""
+    if sparse.issparse(pieces[0]):
+        return sparse.vstack(pieces, format="csr")
+    return xp.concat(pieces, axis=0)
+
+
+def _power_iteration(rows, weight, fit_intercept):
     """Power iteration on ``X1^T diag(weight) X1`` from a fixed random start."""
+    xp = rows.xp
     # Products run in X's dtype so that float32 X is never copied to float64.
-    weight = xp.astype(weight, X.dtype)
-    return _largest_eigenvalue(
+    weight = xp.astype(weight, _namespace_dtype(rows))
+    return largest_eigenvalue(
         xp,
-        lambda vector: _gram_times(xp, X, weight, vector, fit_intercept),
-        X.shape[1] + int(fit_intercept),
+        lambda vector: gram_times(rows, weight, vector, fit_intercept),
+        rows.shape[1] + int(fit_intercept),
         array_api_compat.device(weight),
     )
 
 
-def _largest_eigenvalue(xp, gram_times, size, device):
+def _namespace_dtype(rows):
+    """The rows' dtype in their namespace."""
+    return getattr(rows.xp, rows.dtype.name)
+
+
+def largest_eigenvalue(xp, gram_times, size, device):
     """Power iteration with the product ``gram_times(vector)`` of a PSD matrix."""
     start = np.random.RandomState(0).standard_normal(size)
     vector = xp.asarray(start, dtype=sum_dtype(xp, device), device=device)
@@ -139,13 +167,18 @@ def _largest_eigenvalue(xp, gram_times, size, device):
     return estimate
 
 
-def _gram_times(xp, X, weight, vector, fit_intercept):
-    """``X1^T diag(weight) X1 @ vector``, over row chunks, in ``vector``'s dtype."""
-    n_features = X.shape[1]
-    coef = xp.astype(vector[:n_features], X.dtype)
-    intercept = xp.astype(vector[n_features:], X.dtype)
+def gram_times(rows, weight, vector, fit_intercept):
+    """``X1^T diag(weight) X1 @ vector``, over row chunks, in ``vector``'s dtype.
+
+    ``weight`` of shape (n_samples,) in the rows' dtype and namespace.
+    """
+    xp = rows.xp
+    n_features = rows.shape[1]
+    dtype = _namespace_dtype(rows)
+    coef = xp.astype(vector[:n_features], dtype)
+    intercept = xp.astype(vector[n_features:], dtype)
     new_vector = xp.zeros_like(vector)
-    for start, chunk in row_chunks(X, _CHUNK_ROWS):
+    for start, chunk in rows.row_chunks(_CHUNK_ROWS):
         product = chunk @ coef
         if fit_intercept:
             product = product + intercept
@@ -156,19 +189,19 @@ def _gram_times(xp, X, weight, vector, fit_intercept):
     return new_vector
 
 
-def squared_frobenius_norm(X, weight, fit_intercept):
+def squared_frobenius_norm(rows, weight, fit_intercept):
     """``||diag(weight)^(1/2) X1||_F^2``: an upper bound of the squared spectral norm.
 
     One pass over ``X`` (row chunks), against the Gram matrix or the power
     iteration of :func:`squared_spectral_norm`: the bound for a first step
     that the step rule corrects at once (the spectral steps' "auto" start).
     """
-    xp, device = namespace_of(X)
-    dtype = sum_dtype(xp, device)
-    n_samples = X.shape[0]
+    xp = rows.xp
+    dtype = sum_dtype(xp, rows.device)
+    n_samples = rows.shape[0]
     weight = xp.broadcast_to(xp.astype(weight, dtype), (n_samples,))
     total = float(xp.sum(weight)) if fit_intercept else 0.0
-    for start, chunk in row_chunks(X, _CHUNK_ROWS):
+    for start, chunk in rows.row_chunks(_CHUNK_ROWS):
         if sparse.issparse(chunk):
             chunk = chunk.astype(np.float64)
             squares = np.asarray(chunk.multiply(chunk).sum(axis=1)).reshape(-1)

@@ -4,10 +4,11 @@ import numba
 import numpy as np
 import pytest
 
-from sklearn_gdlogreg._evaluators import FusedRows, NumpyRows
 from sklearn_gdlogreg._kernels import FusedSums, block_rows, group_rows
 from sklearn_gdlogreg._loss import loss_for_classes
-from sklearn_gdlogreg._objective import LinearObjective
+from sklearn_gdlogreg._objective import linear_objective
+from sklearn_gdlogreg._rows.fused import FusedRows
+from sklearn_gdlogreg._rows.numpy import NumpyRows
 
 
 def objectives(n_samples, n_features, n_classes, dtype, weighted, fit_intercept, C):
@@ -19,14 +20,14 @@ def objectives(n_samples, n_features, n_classes, dtype, weighted, fit_intercept,
     loss = loss_for_classes(n_classes)
     target = loss.encode_target(y, dtype)
     return [
-        LinearObjective(loss, X, target, weight, C, fit_intercept, kernel=kernel)
+        linear_objective(loss, X, target, weight, C, fit_intercept, kernel=kernel)
         for kernel in ("fused", "numpy")
     ]
 
 
 def random_params(objective, k, dtype, scale=1.0):
     rng = np.random.RandomState(k)
-    shape = (k, objective.loss.n_outputs, objective.n_params)
+    shape = (k, objective.data.loss.n_outputs, objective.n_params)
     return (scale * rng.standard_normal(shape)).astype(dtype)
 
 
@@ -48,8 +49,8 @@ def test_fused_pass_equals_the_numpy_reference(
     fused, reference = objectives(
         n_samples, n_features, n_classes, dtype, weighted, fit_intercept, C
     )
-    assert isinstance(fused.evaluator, FusedRows)
-    assert isinstance(reference.evaluator, NumpyRows)
+    assert isinstance(fused.data, FusedRows)
+    assert isinstance(reference.data, NumpyRows)
     params = random_params(fused, 3, dtype)
     values, gradient = fused.loss_gradient(params)
     expected_values, expected_gradient = reference.loss_gradient(params)
@@ -133,12 +134,14 @@ def test_kernel_choice():
     X = np.zeros((10, 3))
     loss = loss_for_classes(2)
     target = loss.encode_target(np.arange(10) % 2, X.dtype)
-    evaluator = LinearObjective(loss, X, target, None, 1.0, True).evaluator
+    evaluator = linear_objective(loss, X, target, None, 1.0, True).data
     assert not isinstance(evaluator, FusedRows)  # small
     with pytest.raises(ValueError, match="C-ordered dense"):
-        LinearObjective(loss, np.asfortranarray(X), target, None, 1.0, True, 0, "fused")
+        linear_objective(
+            loss, np.asfortranarray(X), target, None, 1.0, True, 0, "fused"
+        )
     with pytest.raises(ValueError, match="kernel must be"):
-        LinearObjective(loss, X, target, None, 1.0, True, kernel="blas")
+        linear_objective(loss, X, target, None, 1.0, True, kernel="blas")
 
 
 def test_float32_fit_never_copies_or_upcasts_X():

@@ -13,8 +13,8 @@ from sklearn_gdlogreg import (
     GradientDescentLogisticRegression,
     GradientDescentLogisticRegressionCV,
 )
-from sklearn_gdlogreg._logistic import TrainingProblem
 from sklearn_gdlogreg._planner import descend
+from sklearn_gdlogreg._problem import TrainingProblem
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 X_IRIS = StandardScaler().fit_transform(X_IRIS)

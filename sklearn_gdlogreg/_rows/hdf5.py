@@ -1,17 +1,20 @@
-"""Rows of X in chunks: from memory, or streamed from an HDF5 dataset.
+"""Rows streamed from a 2-D HDF5 dataset, in chunks, never loaded whole.
 
-A 2-D ``h5py.Dataset`` is never loaded whole: :class:`DatasetRows` reads it in
-chunks of about 64 MB into one reused buffer, so that fitting and predicting need
-about one chunk of memory beyond the model, whatever the file's size.
+An ``h5py.Dataset`` is read in chunks of about 64 MB into one reused buffer, so
+that fitting and predicting need about one chunk of memory beyond the model,
+whatever the file's size. Training reads it with the fused kernel.
 """
 
-import h5py
 import numpy as np
+
+from .._namespace import namespace_of
+from ._base import Rows, computed_dtype
+from .fused import FusedPass
 
 _CHUNK_BYTES = 64 << 20
 
 
-class DatasetRows:
+class HDF5Rows(FusedPass, Rows):
     """A 2-D HDF5 dataset of numbers, read in row chunks.
 
     float32 data is read as float32, anything else as float64. Each chunk is
@@ -25,6 +28,14 @@ class DatasetRows:
     chunk_bytes : int, default=None
         About how many bytes one chunk holds; default 64 MB.
     """
+
+    kernels = ("auto", "fused")
+    kernel_error = "Data streamed from a file needs the fused kernel."
+    take_error = (
+        "Cross-validation needs X in memory (its folds are row subsets); pass "
+        "dataset[()] instead of the h5py.Dataset, or fit "
+        "GradientDescentLogisticRegression, which streams it."
+    )
 
     def __init__(self, dataset, chunk_bytes=None):
         if dataset.ndim != 2:
@@ -43,9 +54,11 @@ class DatasetRows:
                 f"The HDF5 dataset {dataset.name!r} has shape {dataset.shape}; it "
                 "needs at least one sample and one feature."
             )
-        self.dataset = dataset
+        self.X = self.dataset = dataset
         self.shape = dataset.shape
+        self.n_features = dataset.shape[1]
         self.dtype = computed_dtype(dataset.dtype)
+        self.xp, self.device = namespace_of(dataset)  # NumPy's
         self.chunk_bytes = _CHUNK_BYTES if chunk_bytes is None else chunk_bytes
         self._checked_rows = 0
 
@@ -70,6 +83,24 @@ class DatasetRows:
                 self._checked_rows = stop
             yield start, rows
 
+    def row_chunks(self, size):
+        """The file's chunks (of the buffer's size, whatever ``size``)."""
+        return self.chunks()
+
+    def fused_chunks(self, multiple):
+        return self.chunks(multiple)
+
+    def map_raw(self, function, coef, intercept, n_columns, dtype=None):
+        """``function`` on the raw predictions of each chunk, into one NumPy
+        array (the file is never loaded whole)."""
+        n_samples = self.shape[0]
+        shape = (n_samples,) if n_columns is None else (n_samples, n_columns)
+        results = np.empty(shape, self.raw_dtype(coef) if dtype is None else dtype)
+        for start, rows in self.chunks():
+            raw = self.raw_block(rows, coef, intercept)
+            results[start : start + len(rows)] = function(raw, self.xp)
+        return results
+
 
 def _check_finite(rows, start, name):
     finite = np.isfinite(rows).all(axis=1)
@@ -79,23 +110,3 @@ def _check_finite(rows, start, name):
             f"The HDF5 dataset {name!r} contains NaN or infinity (first at row "
             f"{row}). Remove or impute those values first."
         )
-
-
-def computed_dtype(dtype):
-    """The dtype data of ``dtype`` is computed in: float32 stays, else float64."""
-    return np.dtype(np.float32 if dtype == np.float32 else np.float64)
-
-
-def as_rows(X):
-    """``X`` itself, or a :class:`DatasetRows` for an ``h5py.Dataset``."""
-    return DatasetRows(X) if isinstance(X, h5py.Dataset) else X
-
-
-def row_chunks(X, rows=8192):
-    """Yield ``(start, chunk)`` of ``X`` (array, sparse matrix or DatasetRows)."""
-    if isinstance(X, DatasetRows):
-        yield from X.chunks()
-        return
-    n_samples = X.shape[0]
-    for start in range(0, n_samples, rows):
-        yield start, X[start : min(start + rows, n_samples), :]

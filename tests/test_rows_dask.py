@@ -83,7 +83,7 @@ class _Placement:
 def _rows_placed(holders, threads):
     from types import SimpleNamespace
 
-    from sklearn_gdlogreg._dask import DaskRows
+    from sklearn_gdlogreg._rows.dask import DaskRows
 
     rows = DaskRows.__new__(DaskRows)  # only its placement is used
     rows._blocks = [SimpleNamespace(key=key) for key in sorted(holders)]
@@ -108,7 +108,7 @@ def test_a_worker_with_two_threads_gets_two_tasks_and_lost_blocks_one_more():
 
 @CLUSTER
 def test_one_task_per_worker_thread_adds_the_blocks_in_block_order(client):
-    from sklearn_gdlogreg._dask import DaskRows
+    from sklearn_gdlogreg._rows.dask import DaskRows
 
     rng = np.random.RandomState(0)
     # Magnitudes far apart: a different order of the sums changes the result.
@@ -212,6 +212,31 @@ def test_bad_dask_input_is_refused_with_the_reason():
         GradientDescentLogisticRegression().fit(da.zeros((200, 2, 2)), y)
     with pytest.raises(ValueError, match="needs X in memory"):
         GradientDescentLogisticRegressionCV().fit(da.from_array(X, chunks=50), y)
+
+
+def test_predictions_on_the_default_scheduler_are_lazy_and_checked():
+    X, y, _ = _data(3, n_samples=300)
+    model = GradientDescentLogisticRegression(max_iter=20, tol=0).fit(X, y)
+    X_dask = da.from_array(X, chunks=(70, 8))
+    for method in ("predict", "predict_proba", "decision_function"):
+        lazy = getattr(model, method)(X_dask)
+        expected = getattr(model, method)(X)
+        assert isinstance(lazy, da.Array) and lazy.dtype == expected.dtype
+        np.testing.assert_array_equal(lazy.compute(), expected)
+    X[17, 3] = np.nan
+    lazy = model.predict(da.from_array(X, chunks=(70, 8)))  # nothing read yet
+    with pytest.raises(ValueError, match="NaN"):
+        lazy.compute()
+    with pytest.raises(ValueError, match="features"):
+        model.predict(da.from_array(X[:, :5], chunks=70))
+
+
+def test_dask_rows_cannot_be_subset_for_cross_validation():
+    from sklearn_gdlogreg._rows import make_rows
+
+    rows = make_rows(da.from_array(np.ones((10, 2)), chunks=5))
+    with pytest.raises(ValueError, match="needs X in memory.*compute the Dask"):
+        rows.take(np.arange(5))
 
 
 class _KillAWorker:

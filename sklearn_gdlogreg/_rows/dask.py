@@ -2,10 +2,11 @@
 
 The gradient of the objective is a sum over samples, so each iteration is a
 reduction over X's row blocks: every block's share of the loss and gradient is
-computed by the same code as in memory (the evaluators of ``_evaluators``,
-fused pass included) on the worker that holds the block, and only those shares
-(one parameter-sized array per block) and the parameters travel. X is persisted
-once, when the fit starts; the active scheduler runs the work.
+computed by the same code as in memory (the rows ``make_rows`` chooses for the
+block, fused pass included) on the worker that holds the block, and only those
+shares (one parameter-sized array per block) and the parameters travel. X is
+persisted once, when the fit starts; the active scheduler runs the work.
+Predictions are lazy Dask arrays, computed block by block.
 
 With a ``dask.distributed.Client``, blocks are handled as futures. The targets
 and weights become tasks beside X's blocks (each depends on its X block, so it
@@ -18,54 +19,54 @@ graph (X's, and the tasks that hold the targets and weights) and the fit goes
 on, to the same result. Any other scheduler (threads, processes, synchronous)
 runs the same sums as a graph of delayed calls.
 
-Dask is optional (``pip install sklearn-gdlogreg[dask]``): it is imported only
-for a Dask array, which cannot exist without it.
+Dask is optional (``pip install sklearn-gdlogreg[dask]``): this module is
+imported only for a Dask array, which cannot exist without it.
 """
 
-import contextlib
+import copy
+import functools
 import sys
 
 import numpy as np
 from sklearn.externals.array_api_compat import numpy as np_compat
+from sklearn.utils.validation import _check_n_features, check_array
 
-from ._rows import computed_dtype
-from ._step_bound import (
-    _EXACT_GRAM_MAX_SIDE,
-    _feature_gram,
-    _gram_times,
-    _largest_eigenvalue,
+from .._step_bound import (
+    EXACT_GRAM_MAX_SIDE,
+    feature_gram,
+    gram_times,
+    largest_eigenvalue,
     squared_frobenius_norm,
 )
+from . import make_rows
+from ._base import Rows, computed_dtype, numpy_raw, weight_shares
 
 _SCATTER_BYTES = 64 << 10
 
 
-def is_dask_array(X):
-    """Whether ``X`` is a Dask array (without importing Dask)."""
-    module = sys.modules.get("dask.array")
-    return module is not None and isinstance(X, module.Array)
-
-
-def gathered(array):
-    """A Dask array's values in memory (labels, weights); anything else as is."""
-    return array.compute() if is_dask_array(array) else array
-
-
-class DaskRows:
-    """A 2-D Dask array of numbers, persisted, in blocks of whole rows.
+class DaskRows(Rows):
+    """A 2-D Dask array of numbers, in blocks of whole rows.
 
     float32 data stays float32, anything else becomes float64. Columns are
-    joined into one block per row block. The values are checked for NaN and
-    infinity once, on the workers.
+    joined into one block per row block. For a fit, the array is persisted and
+    its values checked for NaN and infinity once, on the workers; for
+    predictions it stays lazy.
 
     Parameters
     ----------
     X : dask.array.Array of shape (n_samples, n_features)
+    persist : bool, default=True
+        False: lazy rows, for predictions only.
     """
 
-    def __init__(self, X):
-        import dask
+    xp, device = np_compat, "cpu"
+    take_error = (
+        "Cross-validation needs X in memory (its folds are row subsets); "
+        "compute the Dask array first, or fit GradientDescentLogisticRegression, "
+        "which fits it on the cluster."
+    )
 
+    def __init__(self, X, persist=True):
         if X.ndim != 2:
             raise ValueError(
                 f"The Dask array has shape {X.shape}; it needs 2 dimensions "
@@ -73,30 +74,101 @@ class DaskRows:
             )
         if X.dtype.kind not in "fiub":
             raise ValueError(f"The Dask array holds {X.dtype}; it needs numbers.")
-        if any(np.isnan(size) for size in X.chunks[0]):
-            X = X.compute_chunk_sizes()
-        if 0 in X.shape:
-            raise ValueError(
-                f"The Dask array has shape {X.shape}; it needs at least one "
-                "sample and one feature."
-            )
-        X = X.astype(computed_dtype(X.dtype)).rechunk({1: -1})
-        (X,) = dask.persist(X)
+        if persist:
+            X = _persisted(X)
+        else:
+            X = X.astype(computed_dtype(X.dtype)).rechunk({1: -1})
         self.X = X
         self.shape = X.shape
+        self.n_features = X.shape[1]
         self.dtype = X.dtype
-        self.row_chunks = X.chunks[0]
-        self._persisted = []
-        self.client = _active_client()
-        if self.client is None:
-            self._blocks = X.to_delayed().ravel().tolist()
-        else:
-            self._blocks = block_futures(X)
-        if not bool(_all_finite(X).compute()):
-            raise ValueError(
-                "The Dask array contains NaN or infinity. Remove or impute those "
-                "values first."
+        self.row_sizes = X.chunks[0]
+        if persist:
+            self._persisted = []
+            self.client = _active_client()
+            if self.client is None:
+                self._blocks = X.to_delayed().ravel().tolist()
+            else:
+                self._blocks = block_futures(X)
+            if not bool(_all_finite(X).compute()):
+                raise ValueError(
+                    "The Dask array contains NaN or infinity. Remove or impute "
+                    "those values first."
+                )
+
+    @classmethod
+    def checked_for_predict(cls, estimator, X, method):
+        """Lazy rows of ``X``, its number of features checked against the fit."""
+        _check_n_features(estimator, X, reset=False)
+        return cls(X, persist=False)
+
+    def map_raw(self, function, coef, intercept, n_columns, dtype=None):
+        """A lazy Dask array of ``function`` on each row block's raw predictions.
+
+        Each block is checked for NaN and infinity as it is computed.
+        """
+        dtype = self.raw_dtype(coef) if dtype is None else dtype
+        block_function = functools.partial(_block_outputs, function, coef, intercept)
+        if n_columns is None:
+            return self.X.map_blocks(block_function, drop_axis=1, dtype=dtype)
+        return self.X.map_blocks(
+            block_function, chunks=(self.row_sizes, (n_columns,)), dtype=dtype
+        )
+
+    def bind(self, loss, target, sample_weight, fit_intercept, weight_sum=None):
+        """The rows with targets and weights sent beside X's blocks, once.
+
+        Each evaluation is then one :meth:`map_sum` of the in-memory
+        evaluation of each block (without penalty), weights divided by the
+        whole data's sum.
+        """
+        bound = copy.copy(self)
+        bound.loss, bound.fit_intercept = loss, fit_intercept
+        if weight_sum is None:
+            weight_sum = (
+                self.shape[0]
+                if sample_weight is None
+                else weight_shares(sample_weight)[1]
             )
+        bound.weight_sum = weight_sum
+        bound._target = self.aligned(np.reshape(target, -1))
+        bound._weight = self.aligned(sample_weight)
+        return bound
+
+    def loss_gradient(self, params):
+        return self.map_sum(
+            _block_loss_gradient,
+            [self._target, self._weight],
+            params,
+            self.loss.n_outputs,
+            self.fit_intercept,
+            self.weight_sum,
+        )
+
+    def squared_norm(self, exact=True):
+        """The step bound's squared norm, summed over the blocks on the workers."""
+        if not exact:
+            return self.map_sum(
+                _block_frobenius, [self._weight], self.fit_intercept, self.weight_sum
+            )
+        n_params = self.n_features + int(self.fit_intercept)
+        if n_params <= EXACT_GRAM_MAX_SIDE:
+            gram = self.map_sum(
+                _block_gram, [self._weight], self.fit_intercept, self.weight_sum
+            )
+            return float(np.linalg.eigvalsh(gram)[-1])
+        return largest_eigenvalue(
+            np_compat,
+            lambda vector: self.map_sum(
+                _block_gram_times,
+                [self._weight],
+                vector,
+                self.fit_intercept,
+                self.weight_sum,
+            ),
+            n_params,
+            "cpu",
+        )
 
     def aligned(self, array):
         """Host ``array`` of shape (n_samples, ...) split as X's rows, persisted."""
@@ -107,7 +179,7 @@ class DaskRows:
             return [array] * len(self._blocks)
         if self.client is not None:
             return self._beside_blocks(np.asarray(array))
-        chunks = (self.row_chunks,) + tuple((size,) for size in np.shape(array)[1:])
+        chunks = (self.row_sizes,) + tuple((size,) for size in np.shape(array)[1:])
         (blocks,) = dask.persist(da.from_array(np.asarray(array), chunks=chunks))
         # The persisted array holds the data on the workers: keep it while the
         # blocks are used.
@@ -122,11 +194,11 @@ class DaskRows:
         recomputes the block, if a worker is lost (a scattered piece could not
         be).
         """
-        stops = np.cumsum(self.row_chunks)
+        stops = np.cumsum(self.row_sizes)
         return [
             self.client.submit(_piece, array[stop - size : stop], block, pure=False)
             for block, stop, size in zip(
-                self._blocks, stops, self.row_chunks, strict=True
+                self._blocks, stops, self.row_sizes, strict=True
             )
         ]
 
@@ -212,6 +284,22 @@ class DaskRows:
         return total
 
 
+def _persisted(X):
+    """X in computed dtype, one block per row block, persisted (its sizes known)."""
+    import dask
+
+    if any(np.isnan(size) for size in X.chunks[0]):
+        X = X.compute_chunk_sizes()
+    if 0 in X.shape:
+        raise ValueError(
+            f"The Dask array has shape {X.shape}; it needs at least one "
+            "sample and one feature."
+        )
+    X = X.astype(computed_dtype(X.dtype)).rechunk({1: -1})
+    (X,) = dask.persist(X)
+    return X
+
+
 def block_futures(array):
     """A persisted Dask array's futures (on a ``Client``), one per block, in
     block order."""
@@ -268,130 +356,54 @@ def _add(a, b):
     return a + b
 
 
-def map_rows(X, function, output_columns, dtype):
-    """``function`` on each row block of a Dask ``X``: a Dask array of results.
-
-    ``output_columns`` is None for one value per row, else the number of
-    columns of the output.
-    """
-    X = X.astype(computed_dtype(X.dtype))
-    X = X.rechunk({1: -1})
-    if output_columns is None:
-        return X.map_blocks(function, drop_axis=1, dtype=dtype)
-    return X.map_blocks(function, chunks=(X.chunks[0], (output_columns,)), dtype=dtype)
-
-
-class DaskBlocks:
-    """The evaluator of a Dask ``X`` (see ``_evaluators``): sums over its blocks.
-
-    Targets and weights go to the workers once, beside X's blocks; each
-    evaluation is one :meth:`DaskRows.map_sum` of the in-memory evaluation of
-    each block (without penalty), weights divided by the whole data's sum.
-    """
-
-    def __init__(self, loss, X, target, sample_weight, fit_intercept, weight_sum):
-        self.xp, self.device, self.dense = np_compat, "cpu", None
-        self.loss, self.X, self.fit_intercept = loss, X, fit_intercept
-        self.n_features, self.dtype = X.shape[1], X.dtype
-        if weight_sum is None:
-            from ._evaluators import weight_shares
-
-            weight_sum = (
-                X.shape[0] if sample_weight is None else weight_shares(sample_weight)[1]
-            )
-        self.weight_sum = weight_sum
-        self._target = X.aligned(np.reshape(target, -1))
-        self._weight = X.aligned(sample_weight)
-
-    def loss_gradient(self, params):
-        return self.X.map_sum(
-            _block_loss_gradient,
-            [self._target, self._weight],
-            params,
-            self.loss.n_outputs,
-            self.fit_intercept,
-            self.weight_sum,
-        )
-
-    def running(self):
-        """The context a descent runs in: none (the work is on the workers)."""
-        return contextlib.nullcontext()
-
-    def value(self, params):
-        return self.loss_gradient(params)[0]
-
-    def squared_norm(self, exact=True):
-        if not exact:
-            return self.X.map_sum(
-                _block_frobenius, [self._weight], self.fit_intercept, self.weight_sum
-            )
-        return _distributed_squared_norm(
-            self.X, self._weight, self.fit_intercept, self.weight_sum
-        )
-
-
-def _distributed_squared_norm(rows, weights, fit_intercept, weight_sum):
-    """:func:`squared_spectral_norm` of a Dask ``X``, block by block on the workers.
-
-    ``weights`` are the sample weights split as X's rows (or Nones), to be
-    divided by ``weight_sum``.
-    """
-    n_params = rows.shape[1] + int(fit_intercept)
-    if n_params <= _EXACT_GRAM_MAX_SIDE:
-        gram = rows.map_sum(_block_gram, [weights], fit_intercept, weight_sum)
-        return float(np.linalg.eigvalsh(gram)[-1])
-    return _largest_eigenvalue(
-        np_compat,
-        lambda vector: rows.map_sum(
-            _block_gram_times, [weights], vector, fit_intercept, weight_sum
-        ),
-        n_params,
-        "cpu",
-    )
-
-
 def _block_weight(X, weight, weight_sum):
     """One block's share of the mean: its weights (or ones) over ``weight_sum``."""
     ones = np.ones(X.shape[0])
     return (ones if weight is None else np.asarray(weight, np.float64)) / weight_sum
 
 
+def _block_rows(X):
+    """The rows of one block, in memory on its worker."""
+    return make_rows(X)
+
+
 def _block_gram(X, weight, fit_intercept, weight_sum):
     """One Dask block's part of ``X1^T diag(weight) X1``."""
     weight = _block_weight(X, weight, weight_sum)
-    return _feature_gram(np_compat, X, weight, fit_intercept)
+    return feature_gram(_block_rows(X), weight, fit_intercept)
 
 
 def _block_frobenius(X, weight, fit_intercept, weight_sum):
     """One Dask block's part of ``||diag(weight)^(1/2) X1||_F^2``."""
     weight = _block_weight(X, weight, weight_sum)
-    return squared_frobenius_norm(X, weight, fit_intercept)
+    return squared_frobenius_norm(_block_rows(X), weight, fit_intercept)
 
 
 def _block_gram_times(X, weight, vector, fit_intercept, weight_sum):
     """One Dask block's part of ``X1^T diag(weight) X1 @ vector``."""
     weight = _block_weight(X, weight, weight_sum).astype(X.dtype)
-    return _gram_times(np_compat, X, weight, vector, fit_intercept)
+    return gram_times(_block_rows(X), weight, vector, fit_intercept)
 
 
 def _block_loss_gradient(X, target, weight, params, n_outputs, fit_intercept, total):
     """One Dask block's share of the smooth part (no penalty) and its gradient.
 
     The same evaluation as in memory, on the block's rows, with weights divided
-    by the whole data's ``total``.
+    by the whole data's ``total``, the kernel on one thread (Dask already runs
+    one block per worker thread).
     """
-    from ._evaluators import FusedRows, evaluator_for
-    from ._loss import loss_for_classes
+    from .._loss import loss_for_classes
 
     loss = loss_for_classes(2 if n_outputs == 1 else n_outputs)
-    evaluator = evaluator_for(
-        loss, X, loss.encode_target(target, X.dtype), weight, fit_intercept,
+    rows = _block_rows(X).bind(
+        loss, loss.encode_target(target, X.dtype), weight, fit_intercept,
         weight_sum=total,
     )  # fmt: skip
-    if not isinstance(evaluator, FusedRows):
-        return evaluator.loss_gradient(params)
-    from ._kernels import one_thread
+    with rows.one_thread():
+        return rows.loss_gradient(params)
 
-    # Dask already runs one block per worker thread.
-    with one_thread():
-        return evaluator.loss_gradient(params)
+
+def _block_outputs(function, coef, intercept, X):
+    """``function`` on the raw predictions of one block, checked first."""
+    X = check_array(X, dtype=None, ensure_min_samples=0)
+    return function(numpy_raw(X, coef, intercept), np_compat)

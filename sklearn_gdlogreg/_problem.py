@@ -1,0 +1,119 @@
+"""The training problem: validated data, classes and weights, and its objectives."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight
+
+from ._loss import loss_for_classes
+from ._namespace import as_numpy
+from ._objective import linear_objective
+from ._rows import gathered, rows_for_fit
+
+
+class TrainingProblem:
+    """Validated training data, as the loss and the objective need it.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Its ``fit_intercept`` and ``class_weight`` are used; ``n_features_in_``
+        and ``feature_names_in_`` are set on it, as scikit-learn's
+        ``validate_data`` does.
+    X, y, sample_weight
+        As given to ``fit``.
+
+    Attributes
+    ----------
+    rows : Rows
+        Where X's rows live (``_rows``), checked.
+    X : array or Rows
+        X as ``fit`` sees it: the validated array where it is in memory, else
+        the rows (with ``shape`` and the ``dtype`` computed in).
+    y, classes, y_index, sample_weight
+        The labels, the classes and each label's index among them, the
+        checked sample weights.
+    weight : ndarray or None
+        The sample weights times the class weights.
+    loss : BinaryLogLoss or MultinomialLogLoss
+    target : ndarray
+        ``y_index`` encoded by the loss.
+    """
+
+    def __init__(self, estimator, X, y, sample_weight):
+        # Labels and weights are prepared on the host; the rows move them to
+        # X's device (or its Dask workers).
+        y = as_numpy(gathered(y))
+        sample_weight = as_numpy(gathered(sample_weight))
+        rows, y = rows_for_fit(estimator, X, y)
+        check_classification_targets(y)
+        dtype = rows.dtype
+        self.rows, self.y = rows, y
+        self.X = rows.X if rows.in_memory else rows
+        self.classes, self.y_index = np.unique(y, return_inverse=True)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight,
+                np.empty((rows.shape[0], 0), dtype),
+                dtype=dtype,
+                ensure_non_negative=True,
+            )
+        self.sample_weight = sample_weight
+        self.weight = _class_weighted(
+            estimator, self.classes, y, self.y_index, sample_weight, dtype
+        )
+        self.loss = loss_for_classes(len(self.classes), rows.xp)
+        self.target = self.loss.encode_target(self.y_index, dtype)
+        self.fit_intercept = estimator.fit_intercept
+
+    def objective(self, C, l1_ratio, rows=None):
+        """The objective over all samples, or over the samples at index ``rows``.
+
+        A subset needs X in memory (``Rows.take`` says so otherwise).
+        """
+        data, target, weight = self.rows, self.target, self.weight
+        if rows is not None:
+            data, target = data.take(rows), target[..., rows]
+            weight = None if weight is None else weight[rows]
+        return linear_objective(
+            self.loss, data, target, weight, C, self.fit_intercept, l1_ratio
+        )
+
+
+def _class_weighted(estimator, classes, y, y_index, sample_weight, dtype):
+    """Check that two classes have weight; multiply in ``estimator.class_weight``."""
+    class_totals = np.bincount(y_index, weights=sample_weight, minlength=len(classes))
+    present = class_totals > 0
+    if len(classes) < 2 or present.sum() < 2:
+        kept = classes[present].tolist()
+        raise ValueError(
+            f"{type(estimator).__name__} needs samples of at least 2 classes with "
+            f"positive weight, but got one class: {kept}. Give it samples of "
+            "another class (or non-zero sample_weight for them)."
+        )
+    class_weight = getattr(estimator, "class_weight", None)
+    if class_weight is None:
+        return sample_weight
+    if isinstance(class_weight, dict):
+        bad = {
+            label: weight
+            for label, weight in class_weight.items()
+            if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0)
+        }
+        if bad:
+            raise ValueError(
+                f"class_weight must map classes to finite non-negative numbers, got "
+                f"{bad}. Give each class a weight >= 0 (0 leaves it out)."
+            )
+    positive = slice(None) if sample_weight is None else sample_weight > 0
+    per_class = np.zeros(len(classes))
+    per_class[present] = compute_class_weight(
+        class_weight,
+        classes=classes[present],
+        y=y[positive],
+        sample_weight=None if sample_weight is None else sample_weight[positive],
+    )
+    weights = per_class[y_index].astype(dtype)
+    return weights if sample_weight is None else weights * sample_weight

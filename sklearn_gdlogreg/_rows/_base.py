@@ -1,0 +1,348 @@
+"""What every kind of rows shares: the protocol, the samples' shares, validation.
+
+:class:`Rows` documents the protocol each kind implements and holds the
+defaults; :class:`InMemoryRows` adds what the kinds whose ``X`` is an array in
+memory share (validation by scikit-learn's ``validate_data``, row subsets,
+chunks that are slices).
+"""
+
+import contextlib
+import copy
+
+import numpy as np
+from sklearn.utils._array_api import (
+    _matching_numpy_dtype,
+    check_same_namespace,
+    get_namespace_and_device,
+)
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_consistent_length,
+    column_or_1d,
+    validate_data,
+)
+
+from .._namespace import namespace_of, on_device
+from .._step_bound import squared_frobenius_norm, squared_spectral_norm
+
+#: The kernels ``make_rows`` takes (see there).
+KERNELS = ("auto", "fused", "numpy")
+#: The sparse formats fitted and predicted as they are.
+ACCEPT_SPARSE = ["csr", "csc"]
+
+
+def computed_dtype(dtype):
+    """The dtype data of ``dtype`` is computed in: float32 stays, else float64."""
+    return np.dtype(np.float32 if dtype == np.float32 else np.float64)
+
+
+def weight_shares(sample_weight):
+    """Each weight over the sum, and the sum, without overflow or underflow.
+
+    Weights are divided by the largest first: weights of 1e308 sum to infinity,
+    but their shares are exact (the sum, infinite, then makes the penalty's
+    strength ``1 / (C S)`` zero, its limit).
+    """
+    weight = np.asarray(sample_weight, np.float64)
+    top = float(weight.max()) if weight.size else 0.0
+    if top == 0:  # a part of the rows may weigh nothing
+        return np.zeros_like(weight), 0.0
+    relative = weight / top
+    total = float(relative.sum())
+    with np.errstate(over="ignore"):
+        return relative / total, top * total
+
+
+def numpy_raw(X, coef, intercept):
+    """Raw predictions of NumPy or sparse rows: see :meth:`Rows.raw_block`."""
+    with np.errstate(over="ignore"):
+        return np.asarray(safe_sparse_dot(X, coef.T, dense_output=True) + intercept)
+
+
+class Rows:
+    """Where the rows of ``X`` live: the protocol every kind of rows implements.
+
+    A rows object is made by :func:`~sklearn_gdlogreg._rows.make_rows`, the
+    one place that chooses the kind. Unbound, it serves prediction and the
+    checks of the data; :meth:`bind` gives the training view (targets and
+    each sample's share of the mean), which computes the data term of the
+    objective of ``k`` linear models that share ``X``: the weighted mean loss
+    ``sum_i s_i loss(y_i, raw_i) / S`` and its gradient wrt the packed
+    parameters, of shape ``(k, n_outputs, n_features + fit_intercept)`` with
+    the intercept stored last. It knows nothing of penalties, steps or
+    stopping.
+
+    Attributes
+    ----------
+    X : object
+        The data as given to the kind (an array, an ``h5py.Dataset``, a
+        persisted Dask array).
+    shape : tuple of (int, int)
+        ``(n_samples, n_features)``.
+    n_features : int
+    dtype : numpy.dtype
+        The NumPy dtype the rows are computed in: float32 stays float32,
+        anything else is float64.
+    xp, device
+        The array namespace and device of the computation (NumPy's, "cpu",
+        but for :class:`~sklearn_gdlogreg._rows.namespace.NamespaceRows`).
+    dense : ndarray or None
+        ``X`` where it is a NumPy ndarray in memory (the row space's Gram
+        matrix needs one), else None.
+    in_memory : bool
+        Whether ``X`` is an array in memory: such rows can be subset
+        (:meth:`take`), and :func:`make_rows` chooses their kind again for
+        the kernel it is asked (the kind of in-memory data depends on its size).
+    kernels : tuple of str
+        The ``kernel`` values of ``make_rows`` this kind accepts.
+
+    After :meth:`bind`:
+
+    weight_sum : float
+        The ``S`` the weights are divided by.
+    fit_intercept : bool
+    loss : BinaryLogLoss or MultinomialLogLoss
+    target : array
+        The encoded target (``loss.encode_target``), in the kind's layout.
+    sample_weight : ndarray or None
+        As given to :meth:`bind`.
+    share : array of shape (n_samples,) or ()
+        Each sample's share of the mean ``s_i / S`` (one for all: shape ()),
+        in the rows' dtype and namespace; ``host_share`` is the NumPy copy.
+    """
+
+    in_memory = False
+    dense = None
+    kernels = KERNELS
+    #: Why a kernel outside :attr:`kernels` cannot read these rows.
+    kernel_error = ""
+    #: Why these rows cannot be subset (:meth:`take`).
+    take_error = ""
+
+    # -- made and checked --------------------------------------------------
+
+    @classmethod
+    def check_kernel(cls, kernel):
+        """Raise ``ValueError`` if this kind cannot be read by ``kernel``."""
+        if kernel not in cls.kernels:
+            raise ValueError(cls.kernel_error)
+
+    @classmethod
+    def checked_for_fit(cls, estimator, X, y):
+        """``(data, y)`` checked for ``estimator.fit``, ``data`` for ``make_rows``.
+
+        The default, for rows not in memory: the rows are made (the kind checks
+        X's shape and values), the number of features (and their names) set on
+        ``estimator`` as ``validate_data`` does, and ``y`` checked against the
+        number of samples without reading ``X``.
+        """
+        rows = cls(X)
+        _check_feature_names(estimator, rows, reset=True)
+        _check_n_features(estimator, rows, reset=True)
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(np.empty((rows.shape[0], 0)), y)
+        return rows, y
+
+    @classmethod
+    def checked_for_predict(cls, estimator, X, method):
+        """The rows of ``X`` checked against the fitted ``estimator``."""
+        rows = cls(X)
+        _check_n_features(estimator, rows, reset=False)
+        return rows
+
+    def take(self, indices):
+        """The rows at ``indices`` (cross-validation's folds).
+
+        Only rows in memory can be subset: the others raise ``ValueError``.
+        """
+        raise ValueError(self.take_error)
+
+    # -- prediction --------------------------------------------------------
+
+    def raw_block(self, X, coef, intercept):
+        """Raw predictions ``X @ coef.T + intercept`` of an in-memory block.
+
+        ``coef`` may be a SciPy sparse matrix (a sparsified ``coef_``).
+        Overflowing margins are +-inf: probabilities 0 and 1, their limits.
+        """
+        return numpy_raw(X, coef, intercept)
+
+    def map_raw(self, function, coef, intercept, n_columns, dtype=None):
+        """``function(raw, xp)`` on the raw predictions of every block of rows.
+
+        The predictions of any kind of rows in one code path: ``raw`` is
+        :meth:`raw_block` of a block of rows, of shape (n_block, n_outputs),
+        and ``function`` returns one value per row, or ``n_columns`` values.
+        The results are assembled as the rows live: a NumPy array for NumPy
+        rows (filled chunk by chunk for a streamed file), a lazy Dask array for
+        a Dask array, an array of X's namespace for another namespace.
+
+        Parameters
+        ----------
+        function : callable
+            ``function(raw, xp)``; picklable where the blocks are on workers.
+        coef : array of shape (n_outputs, n_features)
+        intercept : array of shape (n_outputs,)
+        n_columns : int or None
+            None for one value per row.
+        dtype : numpy.dtype, default=None
+            The results' dtype, for the kinds that allocate them; default that
+            of the raw predictions.
+        """
+        return function(self.raw_block(self.X, coef, intercept), self.xp)
+
+    def raw_dtype(self, coef):
+        """The dtype of the raw predictions with ``coef``."""
+        return np.result_type(self.dtype, coef.dtype)
+
+    # -- the step bound ----------------------------------------------------
+
+    def row_chunks(self, size):
+        """Yield ``(start, chunk)``: the rows in memory, about ``size`` at a time.
+
+        ``chunk`` is an array in X's namespace (or a sparse matrix); the
+        streamed kinds give chunks of their own buffer's size, in a buffer
+        reused for the next chunk: copy to keep.
+        """
+        raise NotImplementedError
+
+    # -- training ----------------------------------------------------------
+
+    def bind(self, loss, target, sample_weight, fit_intercept, weight_sum=None):
+        """The rows with targets and each sample's share of the mean: a copy.
+
+        Parameters
+        ----------
+        loss : BinaryLogLoss or MultinomialLogLoss
+        target : ndarray
+            Encoded by ``loss.encode_target`` (NumPy).
+        sample_weight : ndarray of shape (n_samples,) or None
+            None means all ones.
+        fit_intercept : bool
+        weight_sum : float, default=None
+            The ``S`` the weights are divided by; default their sum (a part
+            of the rows, a Dask block, takes the whole data's).
+
+        Returns
+        -------
+        Rows
+            With :meth:`loss_gradient`, :meth:`value`, :meth:`squared_norm`
+            and :meth:`running`.
+        """
+        bound = copy.copy(self)
+        bound.loss = loss
+        bound.target = target
+        bound.sample_weight = sample_weight
+        bound.fit_intercept = fit_intercept
+        # Each sample's share of the mean (one value for all without weights),
+        # prepared on the host in the rows' precision.
+        if sample_weight is None:
+            weight_sum = self.shape[0] if weight_sum is None else weight_sum
+            share = 1 / weight_sum
+        else:
+            share, total = weight_shares(sample_weight)
+            if weight_sum is None:
+                weight_sum = total
+            else:  # a part of the rows: shares of the whole data's sum
+                share = share * (total / weight_sum)
+        bound.weight_sum = weight_sum
+        bound.share = bound.host_share = np.asarray(share, dtype=self.dtype)
+        bound._bound()
+        return bound
+
+    def _bound(self):
+        """What a kind prepares once bound (targets on the device, say)."""
+
+    def loss_gradient(self, params):
+        """The weighted mean loss of each model and its gradient: one evaluation.
+
+        Parameters
+        ----------
+        params : array of shape (k, n_outputs, n_features + fit_intercept)
+            In X's namespace, in the rows' dtype.
+
+        Returns
+        -------
+        values : ndarray of shape (k,), float64, on the host
+        gradient : array shaped as ``params``, in X's namespace
+        """
+        raise NotImplementedError
+
+    def value(self, params):
+        """The values of :meth:`loss_gradient` (one pass over ``X`` at most)."""
+        return self.loss_gradient(params)[0]
+
+    def squared_norm(self, exact=True):
+        """``||W^(1/2) [X, 1]||_2^2`` with W the samples' shares (the step bound).
+
+        With ``exact=False``, the Frobenius norm's square, an upper bound in
+        one pass over ``X``.
+        """
+        weight = on_device(self.xp, np.reshape(self.host_share, -1), self.device)
+        norm = squared_spectral_norm if exact else squared_frobenius_norm
+        return norm(self, weight, self.fit_intercept)
+
+    def running(self):
+        """The context a whole descent over these rows runs in (none needed)."""
+        return contextlib.nullcontext()
+
+    def one_thread(self):
+        """The context of an evaluation where the caller already runs one per
+        thread (Dask's blocks): none needed but for the fused kernel."""
+        return contextlib.nullcontext()
+
+
+class InMemoryRows(Rows):
+    """Rows of an array in memory, checked by scikit-learn's ``validate_data``.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix, array-API array} of shape (n_samples, \
+n_features)
+        Validated: 2-D, float32 or float64, finite.
+    """
+
+    in_memory = True
+
+    def __init__(self, X):
+        self.X = X
+        self.xp, self.device = namespace_of(X)
+        self.shape = X.shape
+        self.n_features = X.shape[1]
+        self.dtype = (
+            X.dtype if isinstance(X.dtype, np.dtype) else _matching_numpy_dtype(X)
+        )
+
+    @classmethod
+    def checked_for_fit(cls, estimator, X, y):
+        """``validate_data(estimator, X, y)`` in X's namespace, sparse accepted."""
+        xp, _, _ = get_namespace_and_device(X)
+        return validate_data(
+            estimator, X, y, accept_sparse=ACCEPT_SPARSE, dtype=[xp.float64, xp.float32]
+        )
+
+    @classmethod
+    def checked_for_predict(cls, estimator, X, method):
+        """X validated against the fit; its namespace must be the fit's."""
+        check_same_namespace(X, estimator, attribute="coef_", method=method)
+        xp, _, _ = get_namespace_and_device(X)
+        X = validate_data(
+            estimator,
+            X,
+            accept_sparse=ACCEPT_SPARSE,
+            dtype=[xp.float64, xp.float32],
+            reset=False,
+        )
+        return cls(X)
+
+    def take(self, indices):
+        """The rows at ``indices``, in memory too (``make_rows`` then chooses
+        the subset's own kind)."""
+        return type(self)(self.X[indices])
+
+    def row_chunks(self, size):
+        n_samples = self.shape[0]
+        for start in range(0, n_samples, size):
+            yield start, self.X[start : min(start + size, n_samples), :]

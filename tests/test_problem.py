@@ -1,0 +1,87 @@
+"""The training problem: checked rows, classes, weights and its objectives."""
+
+import h5py
+import numpy as np
+import pytest
+from scipy import sparse
+
+from sklearn_gdlogreg import GradientDescentLogisticRegression
+from sklearn_gdlogreg._loss import loss_for_classes
+from sklearn_gdlogreg._objective import linear_objective
+from sklearn_gdlogreg._problem import TrainingProblem
+from sklearn_gdlogreg._rows.hdf5 import HDF5Rows
+from sklearn_gdlogreg._rows.numpy import NumpyRows
+
+
+def _data(n_classes=3, n_samples=90):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((n_samples, 4))
+    return X, rng.randint(n_classes, size=n_samples), rng.uniform(0.5, 2, n_samples)
+
+
+def test_in_memory_data_is_validated_and_kept_as_an_array():
+    X, y, weight = _data()
+    estimator = GradientDescentLogisticRegression()
+    problem = TrainingProblem(estimator, X.tolist(), y, weight)
+    assert type(problem.X) is np.ndarray and problem.X.dtype == np.float64
+    assert type(problem.rows) is NumpyRows and problem.rows.shape == (90, 4)
+    assert estimator.n_features_in_ == 4
+    np.testing.assert_array_equal(problem.classes, [0, 1, 2])
+    assert problem.loss.n_outputs == 3 and problem.target.shape == (90,)
+
+
+def test_sparse_stays_sparse_and_float32_stays_float32():
+    X, y, _ = _data(2)
+    problem = TrainingProblem(
+        GradientDescentLogisticRegression(),
+        sparse.csr_array(X, dtype=np.float32),
+        y,
+        None,
+    )
+    assert sparse.issparse(problem.X) and problem.rows.dtype == np.float32
+    assert problem.target.dtype == np.float32
+
+
+def test_a_fold_objective_equals_the_objective_of_the_fold():
+    X, y, weight = _data()
+    problem = TrainingProblem(GradientDescentLogisticRegression(), X, y, weight)
+    fold = np.arange(0, 90, 3)
+    objective = problem.objective(np.array([1.0, 10.0]), 0.0, rows=fold)
+    loss = loss_for_classes(3)
+    expected = linear_objective(
+        loss, X[fold], loss.encode_target(y[fold], X.dtype), weight[fold],
+        np.array([1.0, 10.0]), True,
+    )  # fmt: skip
+    params = np.random.RandomState(1).standard_normal((2, 3, 5))
+    got, expected = objective.loss_gradient(params), expected.loss_gradient(params)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+
+
+def test_class_weights_multiply_the_sample_weights():
+    X, y, weight = _data(2)
+    estimator = GradientDescentLogisticRegression(class_weight={0: 2.0, 1: 0.5})
+    problem = TrainingProblem(estimator, X, y, weight)
+    np.testing.assert_allclose(problem.weight, weight * np.where(y == 0, 2.0, 0.5))
+
+
+def test_one_class_with_weight_is_refused():
+    X, y, weight = _data(2)
+    weight[y == 1] = 0
+    with pytest.raises(ValueError, match="at least 2 classes with positive weight"):
+        TrainingProblem(GradientDescentLogisticRegression(), X, y, weight)
+
+
+def test_streamed_rows_are_kept_and_cannot_be_subset(tmp_path):
+    X, y, _ = _data(2)
+    with h5py.File(tmp_path / "data.h5", "w") as file:
+        file["X"] = X
+        problem = TrainingProblem(
+            GradientDescentLogisticRegression(), file["X"], y, None
+        )
+        assert type(problem.rows) is HDF5Rows and problem.X is problem.rows
+        assert problem.objective(1.0, 0.0).data.X == file["X"]
+        with pytest.raises(ValueError, match="needs X in memory"):
+            problem.objective(1.0, 0.0, rows=np.arange(10))
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+            TrainingProblem(GradientDescentLogisticRegression(), file["X"], y[:5], None)
