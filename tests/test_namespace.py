@@ -112,7 +112,7 @@ def test_fit_and_predictions_equal_numpy(name, device, dtype, n_classes, config)
             atol=atol if attribute == "loss_curve_" else coef_atol,
             err_msg=attribute,
         )
-    assert model.n_iter_ == reference.n_iter_
+    np.testing.assert_array_equal(_numpy(model.n_iter_), reference.n_iter_)
     for method, value in outputs.items():
         assert type(value) is type(X_xp) and value.device == X_xp.device, method
         np.testing.assert_allclose(
