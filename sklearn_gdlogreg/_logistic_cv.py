@@ -6,7 +6,6 @@ import itertools
 import warnings
 from numbers import Integral, Real
 
-import h5py
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -31,7 +30,7 @@ from ._namespace import as_numpy
 from ._planner import descend
 from ._predict import LinearPredictionsMixin
 from ._problem import TrainingProblem
-from ._rows import is_dask_array
+from ._rows import check_subsettable
 from ._solvers import auto_step
 
 # A fold's model whose objective makes no new low in this many iterations (and
@@ -200,7 +199,7 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
         -------
         self : object
         """
-        _check_rows_can_be_taken(self, X)
+        check_subsettable(X)  # the folds are row subsets
         _raise_for_params(params, self, "fit")
         problem = TrainingProblem(self, as_numpy(X), y, sample_weight)
         split_params, score_params = self._routed_params(sample_weight, params)
@@ -438,22 +437,6 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
             setattr(estimator, name, value)
         estimator.n_features_in_ = problem.X.shape[1]
         return estimator
-
-
-def _check_rows_can_be_taken(estimator, X):
-    """Raise for an ``X`` whose folds (row subsets) cannot be taken in memory."""
-    if isinstance(X, h5py.Dataset):
-        raise ValueError(
-            f"{type(estimator).__name__} needs X in memory (its folds are row "
-            "subsets); pass dataset[()] instead of the h5py.Dataset, or fit "
-            "GradientDescentLogisticRegression, which streams it."
-        )
-    if is_dask_array(X):
-        raise ValueError(
-            f"{type(estimator).__name__} needs X in memory (its folds are row "
-            "subsets); compute the Dask array first, or fit "
-            "GradientDescentLogisticRegression, which fits it on the cluster."
-        )
 
 
 def _with_labels(scorer, classes):

@@ -88,7 +88,7 @@ class RowSpaceObjective(Objective):
         data = objective.data
         self.rows = rows = data.dense
         self.gram = gram
-        self.evaluator = make_rows(gram, kernel="numpy").bind(
+        self.gram_rows = make_rows(gram, kernel="numpy").bind(
             data.loss, np.asarray(data.target), data.sample_weight,
             objective.fit_intercept, weight_sum=data.weight_sum,
         )  # fmt: skip
@@ -172,7 +172,7 @@ class RowSpaceObjective(Objective):
         values : ndarray of shape (k,), float64
         gradient : ndarray shaped as ``coordinates``
         """
-        values, residual = self.evaluator.loss_residual(coordinates)
+        values, residual = self.gram_rows.loss_residual(coordinates)
         k, m, _ = coordinates.shape
         n = self.n
         gradient = np.empty_like(coordinates)

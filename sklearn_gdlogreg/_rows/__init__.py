@@ -32,6 +32,7 @@ from ._base import KERNELS, Rows, computed_dtype, weight_shares
 __all__ = [
     "KERNELS",
     "Rows",
+    "check_subsettable",
     "computed_dtype",
     "gathered",
     "is_dask_array",
@@ -124,6 +125,14 @@ dask.array.Array, Rows}
             return X
         X = X.X
     return kind_of(X, kernel)(X)
+
+
+def check_subsettable(X):
+    """Raise ``ValueError`` for an ``X`` whose rows cannot be subset in memory
+    (cross-validation's folds), before any of it is read."""
+    kind = kind_of(X)
+    if not kind.in_memory:
+        raise ValueError(kind.take_error)
 
 
 def gathered(array):
