@@ -232,3 +232,34 @@ def _last_column(lines):
 def test_readme_has_blocks_to_check():
     assert len(python_blocks()) >= 6
     assert {c[1] for c, _ in _session_commands()} >= {"train", "compare", "predict"}
+
+
+def test_python_and_oldest_versions_claimed_are_what_ci_installs():
+    import tomllib
+
+    from packaging.version import Version
+
+    root = README.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    python = project["project"]["requires-python"]
+    assert python == ">=3.11"  # scikit-learn 1.9's floor
+    assert project["tool"]["ruff"]["target-version"] == "py311"
+    assert "with Python 3.11 or newer" in " ".join(README.read_text().split())
+    floors = {
+        name: version
+        for name, version in (
+            re.fullmatch(r"([\w-]+)>=([\d.]+)", requirement).groups()
+            for requirement in project["project"]["dependencies"]
+        )
+    }
+    ci = (root / ".ci/run").read_text()
+    oldest = ci[ci.index("pip install --quiet '.[test]' \\") :].split("\n", 2)[1]
+    pins = dict(re.findall(r"'([\w-]+)==([\d.]+)'", oldest))
+    assert pins == {
+        "numpy": "1.24.1",
+        "scipy": "1.10.0",
+        "scikit-learn": "1.9.0",
+        "skops": "0.11.0",
+    }
+    for name, version in pins.items():  # each pin is the claimed floor
+        assert Version(version) == Version(floors[name]), name
