@@ -412,8 +412,14 @@ def _predict(args):
         raise ValueError("give either --data FILE.h5 or image files, not both or none")
     from . import datasets
     from .persistence import load_model
+    from .preprocessing import ImageFlattener
 
     model = load_model(args.model)
+    if not isinstance(model[0], ImageFlattener):
+        raise ValueError(
+            f"{args.model} holds a model of rows, not of images: its pipeline does "
+            "not start with an ImageFlattener, as 'gdlogreg train' saves it"
+        )
     if args.data:
         images = datasets.load_h5(args.data, x_key=args.x_key, y_key=args.y_key).images
         names = [f"{Path(args.data).name}[{i}]" for i in range(len(images))]

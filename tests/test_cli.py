@@ -230,6 +230,78 @@ def test_errors_through_the_entry_point(tmp_path, args, message):
     assert "Traceback" not in result.stderr
 
 
+def test_an_unfitted_or_row_model_file_gives_one_line(tmp_path, capsys):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_gdlogreg import GradientDescentLogisticRegression, ImageFlattener
+    from sklearn_gdlogreg.persistence import save_model
+
+    image = tmp_path / "x.png"
+    Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(image)
+    unfitted = make_pipeline(ImageFlattener(), GradientDescentLogisticRegression())
+    save_model(unfitted, tmp_path / "unfitted.skops")
+    rows = make_pipeline(StandardScaler(), GradientDescentLogisticRegression())
+    save_model(rows.fit([[0.0], [1.0]], [0, 1]), tmp_path / "rows.skops")
+    for name, message in [
+        ("unfitted", "its pipeline is not fitted"),
+        ("rows", "not start with an ImageFlattener"),
+    ]:
+        status, err = run_in_process(
+            ["predict", "--model", str(tmp_path / f"{name}.skops"), str(image)], capsys
+        )
+        assert status == 2
+        assert err.count("\n") == 1 and message in err, err
+
+
+def _corrupted_copies(data, count, seed=0):
+    """Copies of a model file, truncated, with flipped bits, or (as a valid zip)
+    with flipped bits inside one of its members."""
+    import io
+    import zipfile
+
+    rng = np.random.default_rng(seed)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    for i in range(count):
+        how = ("truncated", "bits", "member")[i % 3]
+        if how == "truncated":
+            yield data[: rng.integers(len(data))]
+            continue
+        name = rng.choice(sorted(members)) if how == "member" else None
+        flipped = bytearray(members[name] if name else data)
+        for _ in range(rng.integers(1, 4)):
+            flipped[rng.integers(len(flipped))] ^= 1 << int(rng.integers(8))
+        if name is None:
+            yield bytes(flipped)
+            continue
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            for member, content in members.items():
+                archive.writestr(member, bytes(flipped) if member == name else content)
+        yield out.getvalue()
+
+
+def test_corrupted_model_files_give_one_line_never_a_traceback(digits_model, tmp_path):
+    folder, _ = digits_model
+    data = load_digits_odd_even()
+    with h5py.File(tmp_path / "x.h5", "w") as file:
+        file["test_set_x"], file["test_set_y"] = data.X_test[:5], data.y_test[:5]
+    copies = _corrupted_copies((folder / "m.skops").read_bytes(), 120)
+    outcomes = []
+    for i, content in enumerate(copies):
+        path = tmp_path / f"copy{i}.skops"
+        path.write_bytes(content)
+        result = gdlogreg("predict", "--model", path, "--data", tmp_path / "x.h5")
+        # A flip in bytes no reader checks leaves a model that predicts.
+        assert result.returncode in (0, 2), result.stderr
+        if result.returncode == 2:
+            assert result.stderr.count("\n") == 1, result.stderr
+            assert result.stderr.startswith("gdlogreg: error:"), result.stderr
+        outcomes.append(result.returncode)
+    assert outcomes.count(2) > 90
+
+
 def _negate(X):
     return -np.asarray(X)
 
