@@ -219,7 +219,7 @@ def test_errors_are_one_line_with_status_2(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["train", "--max-iter", "0"], "argument --max-iter: 0 is not positive"),
+        (["train", "--max-iter", "-1"], "argument --max-iter: -1 is not a whole"),
         (["predict", "--model", "missing.skops", "x.png"], "No model file"),
     ],
 )
@@ -730,3 +730,105 @@ def test_help_shows_each_option_s_default(capsys, monkeypatch):
         # The option's help: up to the next option (long names put it below).
         entry = options.split(f"\n  {option}", 1)[1].split("\n  -", 1)[0]
         assert default in " ".join(entry.split()), option
+
+
+def test_max_iter_0_reports_the_starting_model():
+    result = gdlogreg("train", "--max-iter", 0)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "iterations     0 (the starting model: zeros)" in out
+    assert "(no step taken)" in out
+    assert "final cost     0.693147" in out  # log 2: zeros, two classes
+    assert "did not converge in --max-iter 0 iterations" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "note"),
+    [
+        ([], r" \(the last spectral step\)"),
+        (["--solver", "gd"], r" \(1/L, from the data\)"),
+        (["--solver", "nesterov", "--line-search"], r" \(the last accepted step"),
+        (["--learning-rate", "0.5"], "$"),
+    ],
+)
+def test_train_says_what_its_learning_rate_is(options, note):
+    import re
+
+    result = gdlogreg("train", "--max-iter", 50, *options)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^learning rate  [\d.e+-]+" + note, result.stdout, re.M)
+
+
+def _labelled_digits_h5(path, names=(b"even", b"odd")):
+    data = load_digits_odd_even()
+    with h5py.File(path, "w") as file:
+        file["test_set_x"], file["test_set_y"] = data.X_test[:20], data.y_test[:20]
+        if names is not None:
+            file["list_classes"] = list(names)
+    return data.target_names[data.y_test[:20]]
+
+
+def test_predict_data_with_labels_prints_accuracy(digits_model, tmp_path):
+    folder, _ = digits_model
+    labels = _labelled_digits_h5(tmp_path / "x.h5")
+    model = load_model(folder / "m.skops")
+    data = load_digits_odd_even()
+    right = int((model.predict(data.X_test[:20]) == labels).sum())
+    accuracy = f"accuracy {right / 20:.4f} ({right} of 20 labels in "
+    table = gdlogreg(
+        "predict", "--model", folder / "m.skops", "--data", tmp_path / "x.h5"
+    )
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split()[-1] == "label" and len(lines) == 22
+    assert lines[-1].startswith(accuracy)
+    as_csv = gdlogreg(
+        "predict", "--model", folder / "m.skops", "--data", tmp_path / "x.h5",
+        "--format", "csv",
+    )  # fmt: skip
+    assert as_csv.stdout.splitlines()[0] == "input,class,p(even),p(odd),label"
+    assert len(as_csv.stdout.splitlines()) == 21  # the accuracy: on stderr
+    assert as_csv.stderr.startswith(accuracy)
+
+
+def test_predict_data_whose_labels_are_not_the_classes_warns(digits_model, tmp_path):
+    folder, _ = digits_model
+    _labelled_digits_h5(tmp_path / "x.h5", names=None)  # labels 0 and 1
+    result = gdlogreg(
+        "predict", "--model", folder / "m.skops", "--data", tmp_path / "x.h5"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        f"gdlogreg: warning: the labels in {tmp_path / 'x.h5'} (['0', '1']) are not "
+        "the model's classes (['even', 'odd']): no accuracy\n"
+    )
+    assert "accuracy" not in result.stdout
+
+
+def test_format_has_help(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    help = " ".join(capsys.readouterr().out.split())
+    assert "--format {table,csv,json} table (default): aligned columns" in help
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["train", "--lr", "0.1"], "did you mean --learning-rate?"),
+        (["compare", "--epochs", "3"], "did you mean --max-iter?"),
+        (["train", "--max_iter=3"], "did you mean --max-iter?"),
+        (["predict", "--model", "m", "--fromat", "csv"], "did you mean --format?"),
+        (["train", "--zzzzzz"], None),
+    ],
+)
+def test_an_unknown_option_points_to_the_closest_known_one(args, hint, capsys):
+    status, err = run_in_process(args, capsys)
+    assert status == 2
+    assert err.startswith(f"gdlogreg {args[0]}: error: unrecognized arguments: ")
+    assert err.count("\n") == 1
+    if hint is None:
+        assert "did you mean" not in err
+    else:
+        assert err.endswith(f" ({hint})\n")
