@@ -280,61 +280,49 @@ def _learning_rate(text):
     if text == "auto":
         return text
     try:
-        return _positive(float)(text)
+        return _positive(text)
     except argparse.ArgumentTypeError as error:
         raise argparse.ArgumentTypeError(f"{error}, nor 'auto'") from None
 
 
-def _positive(kind):
-    """A converter of text to a positive, finite number of ``kind``."""
+def _number(kind, text):
+    """``text`` as a number of ``kind``, or the error argparse reports."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
-    def convert(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{text} is not positive")
-        if kind is float and value == math.inf and not convert.infinite:
-            raise argparse.ArgumentTypeError(f"{text} is not finite")
-        return value
 
-    convert.infinite = False
-    convert.__name__ = kind.__name__
-    return convert
+def _positive(text, *, infinite=False):
+    """A positive, finite float (or infinity, when ``infinite``)."""
+    value = _number(float, text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not positive")
+    if value == math.inf and not infinite:
+        raise argparse.ArgumentTypeError(f"{text} is not finite")
+    return value
 
 
 def _positive_or_inf(text):
-    convert = _positive(float)
-    convert.infinite = True
-    return convert(text)
+    return _positive(text, infinite=True)
 
 
 def _unit_interval(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _number(float, text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
     return value
 
 
 def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _number(int, text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text} is not a whole number >= 0")
     return value
 
 
 def _non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _number(float, text)
     if not 0 <= value < math.inf:
         raise argparse.ArgumentTypeError(f"{text} is not a finite number >= 0")
     return value
