@@ -26,6 +26,7 @@ TRUSTED_TYPES = frozenset(
         "sklearn_gdlogreg.preprocessing.PixelScaler",
         "scipy.sparse._csr.csr_matrix",
         "scipy.sparse._csr.csr_array",
+        "scipy.sparse._arrays.csr_array",  # where SciPy 1.10 keeps it
     }
 )
 #: Every type a model saved by ``gdlogreg train`` may hold: this package's, the
