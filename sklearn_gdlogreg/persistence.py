@@ -136,9 +136,6 @@ def _check_fitted_model(model, not_ours):
         )
     try:
         check_is_fitted(model)
-    except NotFittedError as error:
-        raise _Refused(f"{not_ours}: its pipeline is not fitted.") from error
-    try:
         # One prediction, from the shape the pipeline was fitted on, proves
         # that every fitted attribute a prediction reads is there and agrees.
         first = steps[0][1]
@@ -149,6 +146,8 @@ def _check_fitted_model(model, not_ours):
             model.predict(np.zeros((1, *shape)))
         if proba.shape != (1, len(model.classes_)):
             raise ValueError("its classes do not match its coefficients")
+    except NotFittedError as error:
+        raise _Refused(f"{not_ours}: its pipeline is not fitted.") from error
     except Exception as error:
         raise _Refused(
             f"{not_ours}: it holds no fitted model that predicts "
