@@ -195,14 +195,17 @@ def test_command_session_prints_what_readme_shows(command, output, tmp_path, cap
         # releases (iterations 93 with SciPy 1.16, 87 with 1.10) and BLAS
         # builds: ours must match to the digit, lbfgs's to its optimum's
         # precision; its test log-loss moves more (1.1636 to 1.1697 seen), as
-        # the unpenalised directions of the cats barely change J.
+        # the unpenalised directions of the cats barely change J, and so one
+        # of the 50 test images may change sides (0.72 with SciPy 1.17, 0.70
+        # with 1.10).
         ran, lbfgs_ran = _last_column(ran)
         shown, lbfgs_shown = _last_column(shown)
         assert lbfgs_ran.keys() == lbfgs_shown.keys()
+        tolerances = {"test log-loss": {"rel": 2e-2}, "test accuracy": {"abs": 0.021}}
         for row, value in lbfgs_shown.items():
-            rel = 2e-2 if row == "test log-loss" else 5e-3
             if row != "iterations":
-                assert lbfgs_ran[row] == pytest.approx(value, rel=rel), row
+                tolerance = tolerances.get(row, {"rel": 5e-3})
+                assert lbfgs_ran[row] == pytest.approx(value, **tolerance), row
     assert ran == shown
 
 
