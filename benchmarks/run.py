@@ -74,9 +74,7 @@ def main(argv=None):
     )
     context = {
         "command": command.strip(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "quick": config.quick,
         "machine": machine(),
     }

@@ -26,10 +26,61 @@ PROG = "gdlogreg"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with usage errors as one line and exit status 2."""
+    """argparse, with usage errors as one line and exit status 2.
+
+    An unknown option gets a pointer to the known one it is closest to
+    (``--lr``: did you mean ``--learning-rate``?), said by the (sub)command
+    that does not know it.
+    """
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        unknown = [arg for arg in extras if arg.startswith("-") and arg != "-"]
+        if unknown:
+            hints = [
+                f"did you mean {known}?"
+                for known in map(self._closest_option, unknown)
+                if known
+            ]
+            self.error(
+                f"unrecognized arguments: {' '.join(extras)}"
+                + (f" ({'; '.join(hints)})" if hints else "")
+            )
+        return namespace, extras
+
+    def _closest_option(self, arg):
+        """The known option ``arg`` (an unknown one) is likely a guess at."""
+        import difflib
+
+        option = arg.split("=", 1)[0]
+        known = [name for name in self._option_string_actions if name.startswith("--")]
+        guess = _COMMON_GUESSES.get(option.lower().replace("_", "-"))
+        if guess in known:
+            return guess
+        closest = difflib.get_close_matches(option, known, n=1, cutoff=0.6)
+        return closest[0] if closest else None
+
+
+#: Options users of other tools type, and this command's option for each.
+_COMMON_GUESSES = {
+    "--lr": "--learning-rate",
+    "--rate": "--learning-rate",
+    "--alpha": "--learning-rate",
+    "--eta": "--learning-rate",
+    "--step": "--learning-rate",
+    "--epochs": "--max-iter",
+    "--iterations": "--max-iter",
+    "--num-iterations": "--max-iter",
+    "--n-iter": "--max-iter",
+    "--iter": "--max-iter",
+    "-c": "--C",
+    "--penalty": "--l1-ratio",
+    "--output": "--model",
+    "-o": "--model",
+}
 
 
 def main(argv=None):
@@ -133,7 +184,15 @@ def _parser():
     predict.add_argument("--data", metavar="FILE.h5", help="an HDF5 file of images")
     _add_key_options(predict)
     predict.add_argument("images", nargs="*", metavar="IMAGE", help="PNG/JPEG files")
-    predict.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    predict.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        default="table",
+        help="table (default): aligned columns for reading, then the accuracy "
+        "when --data holds labels; csv or json: one row (object) per input with "
+        "its class and probabilities, and its label when --data holds labels "
+        "(the accuracy then goes to stderr)",
+    )
     predict.set_defaults(run=_predict)
 
     compare = commands.add_parser(
@@ -174,10 +233,11 @@ def _add_model_options(parser):
     )
     parser.add_argument(
         "--max-iter",
-        type=_positive(int),
+        type=_non_negative_int,
         default=1000,
         metavar="N",
-        help="the largest number of iterations (default: 1000)",
+        help="the largest number of iterations (default: 1000); 0: the starting "
+        "model (zeros)",
     )
     parser.add_argument(
         "--tol",
@@ -220,51 +280,49 @@ def _learning_rate(text):
     if text == "auto":
         return text
     try:
-        return _positive(float)(text)
+        return _positive(text)
     except argparse.ArgumentTypeError as error:
         raise argparse.ArgumentTypeError(f"{error}, nor 'auto'") from None
 
 
-def _positive(kind):
-    """A converter of text to a positive, finite number of ``kind``."""
+def _number(kind, text):
+    """``text`` as a number of ``kind``, or the error argparse reports."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
-    def convert(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{text} is not positive")
-        if kind is float and value == math.inf and not convert.infinite:
-            raise argparse.ArgumentTypeError(f"{text} is not finite")
-        return value
 
-    convert.infinite = False
-    convert.__name__ = kind.__name__
-    return convert
+def _positive(text, *, infinite=False):
+    """A positive, finite float (or infinity, when ``infinite``)."""
+    value = _number(float, text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not positive")
+    if value == math.inf and not infinite:
+        raise argparse.ArgumentTypeError(f"{text} is not finite")
+    return value
 
 
 def _positive_or_inf(text):
-    convert = _positive(float)
-    convert.infinite = True
-    return convert(text)
+    return _positive(text, infinite=True)
 
 
 def _unit_interval(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _number(float, text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
     return value
 
 
+def _non_negative_int(text):
+    value = _number(int, text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number >= 0")
+    return value
+
+
 def _non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _number(float, text)
     if not 0 <= value < math.inf:
         raise argparse.ArgumentTypeError(f"{text} is not a finite number >= 0")
     return value
@@ -319,9 +377,23 @@ def _gradient_descent(args):
 def _named(data):
     """Labels as class names, so that a saved model predicts names."""
     names = data.target_names
-    if data.y_train.dtype.kind in "iu" and data.y_train.max() < len(names):
+    if _indexes(data.y_train, names):
         return names[data.y_train], names[data.y_test]
     return data.y_train.astype(str), data.y_test.astype(str)
+
+
+def _indexes(labels, names):
+    """Whether ``labels`` are indexes into the class ``names``."""
+    return (
+        labels.dtype.kind in "iu"
+        and labels.size > 0
+        and 0 <= labels.min() <= labels.max() < len(names)
+    )
+
+
+def _label_names(labels, names):
+    """A file's labels as the class names a saved model predicts (as ``_named``)."""
+    return (names[labels] if _indexes(labels, names) else labels).astype(str)
 
 
 def _fit(model, X, y, *, progress=False):
@@ -386,10 +458,19 @@ def _train(args):
     estimator = model[-1]
     train_accuracy, train_loss = _scores(model, data.X_train, y_train)
     test_accuracy, test_loss = _scores(model, data.X_test, y_test)
-    rate = estimator.learning_rate_
-    print(f"iterations     {estimator.n_iter_[0]} (learning rate {rate:.6g})")
+    n_iter = int(estimator.n_iter_[0])
+    if n_iter:
+        final_cost = f"{estimator.loss_curve_[-1]:.6f}"
+        print(f"iterations     {n_iter}")
+    else:  # --max-iter 0: no step, the cost of the start
+        from ._logistic import logistic_objective
+
+        X_train = model[:-1].transform(data.X_train)
+        final_cost = f"{logistic_objective(estimator, X_train, y_train):.6f}"
+        print("iterations     0 (the starting model: zeros)")
+    print(f"learning rate  {estimator.learning_rate_:.6g}{_rate_note(args, estimator)}")
     print(f"fit time       {seconds:.3f} s")
-    print(f"final cost     {estimator.loss_curve_[-1]:.6f}")
+    print(f"final cost     {final_cost}")
     print("               train    test")
     print(f"accuracy       {train_accuracy:.4f}   {test_accuracy:.4f}")
     print(f"log-loss       {train_loss:.4f}   {test_loss:.4f}")
@@ -407,16 +488,42 @@ def _train(args):
         print(f"cost curve saved to {args.plot}")
 
 
+def _rate_note(args, estimator):
+    """What the reported learning rate is, in parentheses (or nothing)."""
+    from ._logistic import resolved_solver
+
+    solver = resolved_solver(args.solver, args.learning_rate)
+    if not estimator.n_iter_[0]:
+        return " (no step taken)"
+    if solver == "bb":
+        return " (the last spectral step)"
+    if args.line_search:
+        return " (the last accepted step of the line search)"
+    if args.learning_rate == "auto":
+        return " (1/L, from the data)"
+    return ""
+
+
 def _predict(args):
     if (args.data is None) == (not args.images):
         raise ValueError("give either --data FILE.h5 or image files, not both or none")
     from . import datasets
     from .persistence import load_model
+    from .preprocessing import ImageFlattener
 
     model = load_model(args.model)
+    if not isinstance(model[0], ImageFlattener):
+        raise ValueError(
+            f"{args.model} holds a model of rows, not of images: its pipeline does "
+            "not start with an ImageFlattener, as 'gdlogreg train' saves it"
+        )
+    labels = None
     if args.data:
-        images = datasets.load_h5(args.data, x_key=args.x_key, y_key=args.y_key).images
+        data = datasets.load_h5(args.data, x_key=args.x_key, y_key=args.y_key)
+        images = data.images
         names = [f"{Path(args.data).name}[{i}]" for i in range(len(images))]
+        if data.get("target") is not None:
+            labels = _label_names(data.target, data.target_names)
     else:
         with _warnings_as_notes(UserWarning):
             images = datasets.load_image_files(args.images, model[0].image_shape_)
@@ -429,7 +536,25 @@ def _predict(args):
         | {f"p({cls})": float(p) for cls, p in zip(classes, row, strict=True)}
         for name, label, row in zip(names, predicted, proba, strict=True)
     ]
+    if labels is not None and not set(labels) <= set(classes.astype(str)):
+        print(
+            f"{PROG}: warning: the labels in {args.data} "
+            f"({sorted(map(str, set(labels)))[:5]}) are not the model's classes "
+            f"({classes.tolist()}): no accuracy",
+            file=sys.stderr,
+        )
+        labels = None
+    if labels is not None:
+        for row, label in zip(rows, labels, strict=True):
+            row["label"] = str(label)
     print(_format_rows(rows, args.format), end="")
+    if labels is not None:
+        right = int((predicted.astype(str) == labels).sum())
+        accuracy = (
+            f"accuracy {right / len(labels):.4f} ({right} of {len(labels)} "
+            f"labels in {args.data})"
+        )
+        print(accuracy, file=sys.stdout if args.format == "table" else sys.stderr)
 
 
 def _format_rows(rows, format):

@@ -5,20 +5,28 @@ scikit-learn estimator, seconds): a missing or foreign file is refused first.
 """
 
 import json
+import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
 from ._files import write_atomically
 from ._logistic import GradientDescentLogisticRegression
 
-#: This package's types, outside skops' default trusted set.
+#: The types a model of ours holds that skops does not trust by default: this
+#: package's, and SciPy's CSR matrices (``coef_`` after ``sparsify()``).
 TRUSTED_TYPES = frozenset(
     {
         "sklearn_gdlogreg._logistic.GradientDescentLogisticRegression",
         "sklearn_gdlogreg.preprocessing.ImageFlattener",
         "sklearn_gdlogreg.preprocessing.PixelScaler",
+        "scipy.sparse._csr.csr_matrix",
+        "scipy.sparse._csr.csr_array",
+        "scipy.sparse._arrays.csr_array",  # where SciPy 1.10 keeps it
     }
 )
 #: Every type a model saved by ``gdlogreg train`` may hold: this package's, the
@@ -75,9 +83,9 @@ def load_model(path):
     FileNotFoundError
         If there is no file at ``path``.
     ValueError
-        If the file is not a skops file, holds types other than scikit-learn's,
-        numpy's and this package's, or is not a pipeline ending in
-        :class:`GradientDescentLogisticRegression`.
+        If the file is not a skops file (or a damaged one), holds types outside
+        :data:`ALLOWED_TYPES`, or is not a fitted pipeline ending in
+        :class:`GradientDescentLogisticRegression` that predicts.
     """
     path = Path(path)
     if not path.is_file():
@@ -89,19 +97,62 @@ def load_model(path):
 
         untrusted = set(skops.io.get_untrusted_types(file=path))
         if untrusted - TRUSTED_TYPES:
-            raise ValueError(
+            raise _Refused(
                 f"{not_ours}: it holds types this package does not trust: "
                 f"{sorted(untrusted - TRUSTED_TYPES)}."
             )
         model = skops.io.load(path, trusted=sorted(untrusted))
-    except (zipfile.BadZipFile, KeyError, TypeError, AttributeError) as error:
-        raise ValueError(f"{not_ours} ({error}).") from error
-    if not (
-        isinstance(model, Pipeline)
-        and isinstance(model[-1], GradientDescentLogisticRegression)
-    ):
-        raise ValueError(f"{not_ours}: it holds a {type(model).__name__}.")
+    except _Refused:
+        raise
+    except Exception as error:
+        # A damaged file makes zipfile, json, skops or NumPy raise anything.
+        raise ValueError(f"{not_ours} ({error or type(error).__name__}).") from error
+    _check_fitted_model(model, not_ours)
     return model
+
+
+class _Refused(ValueError):
+    """A file refused for what it holds, said in the message as it stands."""
+
+
+def _check_fitted_model(model, not_ours):
+    """Refuse a loaded object that is no fitted pipeline of ours that predicts.
+
+    An unfitted pipeline, or one a damaged file left without its steps or
+    attributes, would fail later, far from the file's name.
+    """
+    if not isinstance(model, Pipeline):
+        raise _Refused(f"{not_ours}: it holds a {type(model).__name__}.")
+    steps = vars(model).get("steps")
+    if not (
+        isinstance(steps, list)
+        and steps
+        and all(isinstance(step, tuple) and len(step) == 2 for step in steps)
+        and isinstance(steps[-1][1], GradientDescentLogisticRegression)
+    ):
+        raise _Refused(
+            f"{not_ours}: it holds a Pipeline that does not end in a "
+            "GradientDescentLogisticRegression."
+        )
+    try:
+        check_is_fitted(model)
+        # One prediction, from the shape the pipeline was fitted on, proves
+        # that every fitted attribute a prediction reads is there and agrees.
+        first = steps[0][1]
+        shape = getattr(first, "image_shape_", None) or (model.n_features_in_,)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            proba = model.predict_proba(np.zeros((1, *shape)))
+            model.predict(np.zeros((1, *shape)))
+        if proba.shape != (1, len(model.classes_)):
+            raise ValueError("its classes do not match its coefficients")
+    except NotFittedError as error:
+        raise _Refused(f"{not_ours}: its pipeline is not fitted.") from error
+    except Exception as error:
+        raise _Refused(
+            f"{not_ours}: it holds no fitted model that predicts "
+            f"({error or type(error).__name__})."
+        ) from error
 
 
 def _check_contents(path, not_ours):
@@ -109,7 +160,7 @@ def _check_contents(path, not_ours):
     with zipfile.ZipFile(path) as archive:
         unpacked = sum(member.file_size for member in archive.infolist())
         if unpacked > MAX_UNPACKED_BYTES:
-            raise ValueError(
+            raise _Refused(
                 f"{not_ours}: it would unpack to {unpacked / 2**20:.0f} MB, more "
                 f"than a model holds ({MAX_UNPACKED_BYTES >> 20} MB at most)."
             )
@@ -125,7 +176,7 @@ def _check_contents(path, not_ours):
         elif isinstance(node, list):
             pending.extend(node)
     if found - ALLOWED_TYPES:
-        raise ValueError(
+        raise _Refused(
             f"{not_ours}: it holds types this package does not trust: "
             f"{sorted(found - ALLOWED_TYPES)}."
         )

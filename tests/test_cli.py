@@ -219,7 +219,7 @@ def test_errors_are_one_line_with_status_2(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["train", "--max-iter", "0"], "argument --max-iter: 0 is not positive"),
+        (["train", "--max-iter", "-1"], "argument --max-iter: -1 is not a whole"),
         (["predict", "--model", "missing.skops", "x.png"], "No model file"),
     ],
 )
@@ -228,6 +228,78 @@ def test_errors_through_the_entry_point(tmp_path, args, message):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_unfitted_or_row_model_file_gives_one_line(tmp_path, capsys):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_gdlogreg import GradientDescentLogisticRegression, ImageFlattener
+    from sklearn_gdlogreg.persistence import save_model
+
+    image = tmp_path / "x.png"
+    Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(image)
+    unfitted = make_pipeline(ImageFlattener(), GradientDescentLogisticRegression())
+    save_model(unfitted, tmp_path / "unfitted.skops")
+    rows = make_pipeline(StandardScaler(), GradientDescentLogisticRegression())
+    save_model(rows.fit([[0.0], [1.0]], [0, 1]), tmp_path / "rows.skops")
+    for name, message in [
+        ("unfitted", "its pipeline is not fitted"),
+        ("rows", "not start with an ImageFlattener"),
+    ]:
+        status, err = run_in_process(
+            ["predict", "--model", str(tmp_path / f"{name}.skops"), str(image)], capsys
+        )
+        assert status == 2
+        assert err.count("\n") == 1 and message in err, err
+
+
+def _corrupted_copies(data, count, seed=0):
+    """Copies of a model file, truncated, with flipped bits, or (as a valid zip)
+    with flipped bits inside one of its members."""
+    import io
+    import zipfile
+
+    rng = np.random.default_rng(seed)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    for i in range(count):
+        how = ("truncated", "bits", "member")[i % 3]
+        if how == "truncated":
+            yield data[: rng.integers(len(data))]
+            continue
+        name = rng.choice(sorted(members)) if how == "member" else None
+        flipped = bytearray(members[name] if name else data)
+        for _ in range(rng.integers(1, 4)):
+            flipped[rng.integers(len(flipped))] ^= 1 << int(rng.integers(8))
+        if name is None:
+            yield bytes(flipped)
+            continue
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            for member, content in members.items():
+                archive.writestr(member, bytes(flipped) if member == name else content)
+        yield out.getvalue()
+
+
+def test_corrupted_model_files_give_one_line_never_a_traceback(digits_model, tmp_path):
+    folder, _ = digits_model
+    data = load_digits_odd_even()
+    with h5py.File(tmp_path / "x.h5", "w") as file:
+        file["test_set_x"], file["test_set_y"] = data.X_test[:5], data.y_test[:5]
+    copies = _corrupted_copies((folder / "m.skops").read_bytes(), 120)
+    outcomes = []
+    for i, content in enumerate(copies):
+        path = tmp_path / f"copy{i}.skops"
+        path.write_bytes(content)
+        result = gdlogreg("predict", "--model", path, "--data", tmp_path / "x.h5")
+        # A flip in bytes no reader checks leaves a model that predicts.
+        assert result.returncode in (0, 2), result.stderr
+        if result.returncode == 2:
+            assert result.stderr.count("\n") == 1, result.stderr
+            assert result.stderr.startswith("gdlogreg: error:"), result.stderr
+        outcomes.append(result.returncode)
+    assert outcomes.count(2) > 90
 
 
 def _negate(X):
@@ -658,3 +730,105 @@ def test_help_shows_each_option_s_default(capsys, monkeypatch):
         # The option's help: up to the next option (long names put it below).
         entry = options.split(f"\n  {option}", 1)[1].split("\n  -", 1)[0]
         assert default in " ".join(entry.split()), option
+
+
+def test_max_iter_0_reports_the_starting_model():
+    result = gdlogreg("train", "--max-iter", 0)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "iterations     0 (the starting model: zeros)" in out
+    assert "(no step taken)" in out
+    assert "final cost     0.693147" in out  # log 2: zeros, two classes
+    assert "did not converge in --max-iter 0 iterations" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "note"),
+    [
+        ([], r" \(the last spectral step\)"),
+        (["--solver", "gd"], r" \(1/L, from the data\)"),
+        (["--solver", "nesterov", "--line-search"], r" \(the last accepted step"),
+        (["--learning-rate", "0.5"], "$"),
+    ],
+)
+def test_train_says_what_its_learning_rate_is(options, note):
+    import re
+
+    result = gdlogreg("train", "--max-iter", 50, *options)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^learning rate  [\d.e+-]+" + note, result.stdout, re.M)
+
+
+def _labelled_digits_h5(path, names=(b"even", b"odd")):
+    data = load_digits_odd_even()
+    with h5py.File(path, "w") as file:
+        file["test_set_x"], file["test_set_y"] = data.X_test[:20], data.y_test[:20]
+        if names is not None:
+            file["list_classes"] = list(names)
+    return data.target_names[data.y_test[:20]]
+
+
+def test_predict_data_with_labels_prints_accuracy(digits_model, tmp_path):
+    folder, _ = digits_model
+    labels = _labelled_digits_h5(tmp_path / "x.h5")
+    model = load_model(folder / "m.skops")
+    data = load_digits_odd_even()
+    right = int((model.predict(data.X_test[:20]) == labels).sum())
+    accuracy = f"accuracy {right / 20:.4f} ({right} of 20 labels in "
+    table = gdlogreg(
+        "predict", "--model", folder / "m.skops", "--data", tmp_path / "x.h5"
+    )
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split()[-1] == "label" and len(lines) == 22
+    assert lines[-1].startswith(accuracy)
+    as_csv = gdlogreg(
+        "predict", "--model", folder / "m.skops", "--data", tmp_path / "x.h5",
+        "--format", "csv",
+    )  # fmt: skip
+    assert as_csv.stdout.splitlines()[0] == "input,class,p(even),p(odd),label"
+    assert len(as_csv.stdout.splitlines()) == 21  # the accuracy: on stderr
+    assert as_csv.stderr.startswith(accuracy)
+
+
+def test_predict_data_whose_labels_are_not_the_classes_warns(digits_model, tmp_path):
+    folder, _ = digits_model
+    _labelled_digits_h5(tmp_path / "x.h5", names=None)  # labels 0 and 1
+    result = gdlogreg(
+        "predict", "--model", folder / "m.skops", "--data", tmp_path / "x.h5"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        f"gdlogreg: warning: the labels in {tmp_path / 'x.h5'} (['0', '1']) are not "
+        "the model's classes (['even', 'odd']): no accuracy\n"
+    )
+    assert "accuracy" not in result.stdout
+
+
+def test_format_has_help(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    help = " ".join(capsys.readouterr().out.split())
+    assert "--format {table,csv,json} table (default): aligned columns" in help
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["train", "--lr", "0.1"], "did you mean --learning-rate?"),
+        (["compare", "--epochs", "3"], "did you mean --max-iter?"),
+        (["train", "--max_iter=3"], "did you mean --max-iter?"),
+        (["predict", "--model", "m", "--fromat", "csv"], "did you mean --format?"),
+        (["train", "--zzzzzz"], None),
+    ],
+)
+def test_an_unknown_option_points_to_the_closest_known_one(args, hint, capsys):
+    status, err = run_in_process(args, capsys)
+    assert status == 2
+    assert err.startswith(f"gdlogreg {args[0]}: error: unrecognized arguments: ")
+    assert err.count("\n") == 1
+    if hint is None:
+        assert "did you mean" not in err
+    else:
+        assert err.endswith(f" ({hint})\n")

@@ -86,3 +86,38 @@ def test_written_files_respect_the_umask_and_the_old_mode(tmp_path):
     old.chmod(0o640)
     write_atomically(old, lambda path: open(path, "wb").write(b"new"))
     assert stat.S_IMODE(old.stat().st_mode) == 0o640
+
+
+def test_a_sparsified_model_round_trips(tmp_path):
+    import scipy.sparse
+
+    X, y = load_iris(return_X_y=True)
+    model = make_pipeline(
+        StandardScaler(), GradientDescentLogisticRegression(l1_ratio=1, C=0.1)
+    ).fit(X, y)
+    model[-1].sparsify()
+    save_model(model, tmp_path / "sparse.skops")
+    loaded = load_model(tmp_path / "sparse.skops")
+    assert scipy.sparse.issparse(loaded[-1].coef_)
+    assert (loaded[-1].coef_ != model[-1].coef_).nnz == 0
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_an_unfitted_pipeline_is_refused(tmp_path):
+    save_model(
+        make_pipeline(StandardScaler(), GradientDescentLogisticRegression()),
+        tmp_path / "unfitted.skops",
+    )
+    with pytest.raises(ValueError, match="its pipeline is not fitted"):
+        load_model(tmp_path / "unfitted.skops")
+
+
+def test_a_pipeline_whose_attributes_disagree_is_refused(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    model = make_pipeline(ImageFlattener(), GradientDescentLogisticRegression()).fit(
+        X, y
+    )
+    model[0].image_shape_ = (5,)  # as a damaged file may leave it
+    save_model(model, tmp_path / "odd.skops")
+    with pytest.raises(ValueError, match="holds no fitted model that predicts"):
+        load_model(tmp_path / "odd.skops")

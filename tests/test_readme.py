@@ -195,14 +195,17 @@ def test_command_session_prints_what_readme_shows(command, output, tmp_path, cap
         # releases (iterations 93 with SciPy 1.16, 87 with 1.10) and BLAS
         # builds: ours must match to the digit, lbfgs's to its optimum's
         # precision; its test log-loss moves more (1.1636 to 1.1697 seen), as
-        # the unpenalised directions of the cats barely change J.
+        # the unpenalised directions of the cats barely change J, and so one
+        # of the 50 test images may change sides (0.72 with SciPy 1.17, 0.70
+        # with 1.10).
         ran, lbfgs_ran = _last_column(ran)
         shown, lbfgs_shown = _last_column(shown)
         assert lbfgs_ran.keys() == lbfgs_shown.keys()
+        tolerances = {"test log-loss": {"rel": 2e-2}, "test accuracy": {"abs": 0.021}}
         for row, value in lbfgs_shown.items():
-            rel = 2e-2 if row == "test log-loss" else 5e-3
             if row != "iterations":
-                assert lbfgs_ran[row] == pytest.approx(value, rel=rel), row
+                tolerance = tolerances.get(row, {"rel": 5e-3})
+                assert lbfgs_ran[row] == pytest.approx(value, **tolerance), row
     assert ran == shown
 
 
@@ -232,3 +235,34 @@ def _last_column(lines):
 def test_readme_has_blocks_to_check():
     assert len(python_blocks()) >= 6
     assert {c[1] for c, _ in _session_commands()} >= {"train", "compare", "predict"}
+
+
+def test_python_and_oldest_versions_claimed_are_what_ci_installs():
+    import tomllib
+
+    from packaging.version import Version
+
+    root = README.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    python = project["project"]["requires-python"]
+    assert python == ">=3.11"  # scikit-learn 1.9's floor
+    assert project["tool"]["ruff"]["target-version"] == "py311"
+    assert "with Python 3.11 or newer" in " ".join(README.read_text().split())
+    floors = {
+        name: version
+        for name, version in (
+            re.fullmatch(r"([\w-]+)>=([\d.]+)", requirement).groups()
+            for requirement in project["project"]["dependencies"]
+        )
+    }
+    ci = (root / ".ci/run").read_text()
+    oldest = ci[ci.index("pip install --quiet '.[test]' \\") :].split("\n", 2)[1]
+    pins = dict(re.findall(r"'([\w-]+)==([\d.]+)'", oldest))
+    assert pins == {
+        "numpy": "1.24.1",
+        "scipy": "1.10.0",
+        "scikit-learn": "1.9.0",
+        "skops": "0.11.0",
+    }
+    for name, version in pins.items():  # each pin is the claimed floor
+        assert Version(version) == Version(floors[name]), name
