@@ -22,6 +22,9 @@ RATES = [0.003, 0.03, 0.3, 3.0]
 CV = StratifiedKFold(4, shuffle=True, random_state=0)
 
 
+# The slow rates need more than 150 iterations: the CV says so for its grid
+# and its refit, as GridSearchCV's fits do below.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("Cs", [[1.0], [0.01, 1.0, 100.0]])
 def test_same_scores_and_choice_as_grid_search(Cs):
     kwargs = {"max_iter": 150, "tol": 1e-4}
@@ -99,7 +102,7 @@ def test_integer_grid_is_auto_multiples():
     with pytest.warns(Warning):
         model.fit(X_IRIS, Y_IRIS)
     assert model.learning_rates_ == ["auto", "auto*2", "auto*4", "auto*8"]
-    auto = GradientDescentLogisticRegression(solver="gd", max_iter=1)
+    auto = GradientDescentLogisticRegression(solver="gd", max_iter=1, tol=0)
     auto.fit(X_IRIS, Y_IRIS)
     chosen = model.learning_rates_[int(np.nanargmax(model.scores_.mean(axis=0)[0]))]
     multiple = 1 if chosen == "auto" else int(chosen.split("*")[1])
@@ -150,6 +153,8 @@ def test_score_uses_the_scoring_of_the_search():
     assert model.score(X_IRIS, Y_IRIS) < 0  # not an accuracy
 
 
+# 100 iterations on unscaled iris: the grid does not converge, and says so.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("scoring", ["neg_log_loss", "neg_brier_score"])
 def test_folds_holding_one_class_are_scored_on_probabilities(scoring):
     from sklearn.linear_model import LogisticRegressionCV
@@ -167,8 +172,10 @@ def test_folds_holding_one_class_are_scored_on_probabilities(scoring):
         scoring=scoring, cv=folds, learning_rates=2, max_iter=100
     ).fit(X, y)
     assert np.isfinite(model.scores_).all()
-    reference = LogisticRegressionCV(scoring=scoring, cv=folds, Cs=[1.0]).fit(X, y)
-    assert reference.scores_[1].shape[0] == 3  # scikit-learn scores them too
+    reference = LogisticRegressionCV(
+        scoring=scoring, cv=folds, Cs=[1.0], l1_ratios=(0,), use_legacy_attributes=False
+    ).fit(X, y)
+    assert reference.scores_.shape[0] == 3  # scikit-learn scores them too
 
 
 def test_a_rate_that_never_converges_does_not_win():
@@ -185,7 +192,7 @@ def test_a_rate_that_never_converges_does_not_win():
     # Some rates of the grid neither converged nor diverged (they cycle)...
     assert (~model.converged_ & np.isfinite(model.scores_)).any()
     # ...and the chosen one, 2**i times 1 / L, converged in every fold.
-    auto = GradientDescentLogisticRegression(solver="gd", max_iter=1).fit(X, y)
+    auto = GradientDescentLogisticRegression(solver="gd", max_iter=1, tol=0).fit(X, y)
     chosen = round(np.log2(model.learning_rate_ / auto.learning_rate_))
     assert model.converged_[:, 0, chosen].all()
 
@@ -196,9 +203,7 @@ def _breast_cancer_and_auto_step():
 
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        auto = GradientDescentLogisticRegression(solver="gd", max_iter=1).fit(X, y)
+    auto = GradientDescentLogisticRegression(solver="gd", max_iter=1, tol=0).fit(X, y)
     return X, y, auto.learning_rate_
 
 
@@ -284,6 +289,8 @@ def test_routing_sends_sample_weight_to_the_scorer_that_asks_and_groups_to_split
     assert score == pytest.approx(expected)
 
 
+# 150 iterations on unscaled iris: the CV and each single fit warn.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_without_routing_sample_weight_weights_the_scores_as_logistic_regression_cv():
     from sklearn.metrics import accuracy_score
 
