@@ -242,6 +242,22 @@ def features_overflow():
     )
 
 
+def features_underflow(dtype, lipschitz):
+    """The step ``1 / L`` that the features call for is beyond ``dtype``.
+
+    Returns
+    -------
+    Message
+    """
+    return Message(
+        f"The features are too small for {dtype} arithmetic: the step 1 / L "
+        f"they call for (L = {lipschitz:.3g}) and the coefficients that fit "
+        f"them are beyond {dtype}'s range. Scale the features (",
+        *_scalers(),
+        ").",
+    )
+
+
 def no_dataset(path, key, available, parameter):
     """The file has no dataset ``key``, given as ``parameter``.
 

@@ -15,7 +15,7 @@ import copy
 
 import numpy as np
 
-from ._messages import ParameterError, features_overflow
+from ._messages import ParameterError, features_overflow, features_underflow
 from ._penalty import penalty_for
 from ._protocols import Objective
 from ._rows import make_rows
@@ -167,5 +167,13 @@ class LinearObjective(Objective):
             squared_norm = self.data.squared_norm(exact)
         if not np.isfinite(squared_norm):
             raise ParameterError(features_overflow())
-        curvature = self.data.loss.curvature_bound()
-        return curvature * squared_norm + self.penalty.lipschitz()
+        lipschitz = self.data.loss.curvature_bound() * squared_norm
+        lipschitz = lipschitz + self.penalty.lipschitz()
+        # Features so small that 1 / L, and coefficients of that size, are
+        # beyond the data's dtype (not all-zero data, whose L is 0).
+        dtype = np.dtype(self.data.dtype)
+        tiny = (lipschitz > 0) & (lipschitz < 1 / float(np.finfo(dtype).max))
+        if np.any(tiny):
+            smallest = float(np.min(np.where(tiny, lipschitz, np.inf)))
+            raise ParameterError(features_underflow(dtype.name, smallest))
+        return lipschitz

@@ -679,6 +679,12 @@ SCALE = "(--scaler standard, or --scaler pixel for pixel values)"
             f"of X, which sets the step, overflows. Scale the features {SCALE}.",
         ),
         (
+            _messages.features_underflow("float32", 1e-80),
+            "The features are too small for float32 arithmetic: the step 1 / L "
+            "they call for (L = 1e-80) and the coefficients that fit them are "
+            f"beyond float32's range. Scale the features {SCALE}.",
+        ),
+        (
             _messages.no_dataset("a.h5", "b", ["x"], "x_key"),
             "a.h5 has no dataset 'b'; it has ['x']. Pass one of them as --x-key.",
         ),

@@ -13,6 +13,7 @@ from sklearn_gdlogreg._messages import (
     ParameterError,
     divergence,
     features_overflow,
+    features_underflow,
     labels_not_vector,
     no_dataset,
     no_obvious_dataset,
@@ -49,6 +50,12 @@ SCALERS = "StandardScaler, or PixelScaler for pixel values"
             "The features are too large for float64 arithmetic: the squared norm "
             "of X, which sets the step, overflows. Scale the features "
             f"({SCALERS}).",
+        ),
+        (
+            features_underflow("float32", 1e-80),
+            "The features are too small for float32 arithmetic: the step 1 / L "
+            "they call for (L = 1e-80) and the coefficients that fit them are "
+            f"beyond float32's range. Scale the features ({SCALERS}).",
         ),
         (
             no_dataset("a.h5", "b", ["x", "y"], "x_key"),

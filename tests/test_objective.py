@@ -184,3 +184,24 @@ def test_prox_is_soft_thresholding_and_the_argmin():
     for v, w in zip(params[0, :, :-1].ravel(), result[0, :, :-1].ravel(), strict=True):
         costs = objective.penalty.l1 * np.abs(grid) + (grid - v) ** 2 / 0.4
         assert w == pytest.approx(grid[np.argmin(costs)], abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "magnitude"), [(np.float32, 1e-40), (np.float64, 1e-160)]
+)
+def test_features_too_small_for_the_dtype_are_refused_naming_the_scale(
+    dtype, magnitude
+):
+    # Without an intercept or a penalty, L is the features' own curvature:
+    # 1 / L and the coefficients that fit are beyond the dtype.
+    rng = np.random.RandomState(0)
+    X = (rng.standard_normal((20, 3)) * magnitude).astype(dtype)
+    loss = loss_for_classes(2)
+    target = loss.encode_target(rng.randint(2, size=20), dtype)
+    objective = linear_objective(loss, X, target, None, np.inf, False)
+    with pytest.raises(ValueError, match=f"too small for {np.dtype(dtype).name}.*"
+                       "Scale the features"):  # fmt: skip
+        objective.lipschitz_constant()
+    # All-zero features are not too small: every step is as good (L = 0).
+    zeros = linear_objective(loss, X * 0, target, None, np.inf, False)
+    assert zeros.lipschitz_constant() == 0

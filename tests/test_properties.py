@@ -19,9 +19,11 @@ def problems(draw):
     n_samples = draw(st.integers(2, 40))
     n_features = draw(st.integers(1, 6))
     dtype = draw(st.sampled_from([np.float32, np.float64]))
-    magnitude = draw(st.sampled_from([1e-3, 1.0, 1e3, 1e30, 1e150, 1e160]))
+    magnitude = draw(
+        st.sampled_from([1e-300, 1e-160, 1e-40, 1e-3, 1.0, 1e3, 1e30, 1e150, 1e160])
+    )
     if dtype == np.float32:
-        magnitude = min(magnitude, 1e30)
+        magnitude = min(max(magnitude, 1e-40), 1e30)
     seed = draw(st.integers(0, 2**16))
     rng = np.random.RandomState(seed)
     X = rng.standard_normal((n_samples, n_features)) * magnitude
