@@ -20,6 +20,7 @@ if __package__ in (None, ""):  # run as a script: make the package importable
 from benchmarks import (  # noqa: E402
     compare_sklearn,
     course_run,
+    cv_search,
     dask_cluster,
     iteration_cost,
     learning_rate_search,
@@ -34,6 +35,7 @@ BENCHMARKS = {
     "compare_sklearn": compare_sklearn,
     "iteration_cost": iteration_cost,
     "learning_rate_search": learning_rate_search,
+    "cv_search": cv_search,
     "standardization": standardization,
     "solvers": solvers,
     "speed_to_answer": speed_to_answer,

@@ -23,17 +23,19 @@ def penalty_for(C, l1_ratio, weight_sum, n_features, xp):
 
     ``C=np.inf`` is no penalty.
     """
-    C, l1_ratio = np.broadcast_arrays(np.asarray(C, float), np.asarray(l1_ratio, float))
+    C, l1_ratio, weight_sum = np.broadcast_arrays(
+        np.asarray(C, float), np.asarray(l1_ratio, float), np.asarray(weight_sum)
+    )
     strength = np.zeros(C.shape)
     finite = ~np.isinf(C)
     with np.errstate(over="ignore", divide="ignore"):
-        strength[finite] = 1.0 / (C[finite] * weight_sum)
+        strength[finite] = 1.0 / (C[finite] * weight_sum[finite])
     if not np.all(np.isfinite(strength)):
         raise ValueError(
             f"The penalty's strength 1 / (C * sum(sample_weight)) overflows: "
-            f"sample_weight sums to {weight_sum:.3g}. Multiply sample_weight "
-            "by a constant (its scale sets how much the penalty weighs, as in "
-            "LogisticRegression), or raise C."
+            f"sample_weight sums to {float(np.min(weight_sum)):.3g}. Multiply "
+            "sample_weight by a constant (its scale sets how much the penalty "
+            "weighs, as in LogisticRegression), or raise C."
         )
     l2, l1 = strength * (1 - l1_ratio), strength * l1_ratio
     if np.any(l1):

@@ -81,6 +81,25 @@ class TrainingProblem:
             self.loss, data, target, weight, C, self.fit_intercept, l1_ratio
         )
 
+    def folds_objective(self, C, l1_ratio, folds, repeat=1):
+        """The objective of one model per training fold (each ``repeat``
+        times, in a row), over all the rows: each model weighs its fold's
+        rows only, so that an iteration for every fold is one read of X.
+
+        Parameters
+        ----------
+        folds : list of ndarray
+            The rows of each training fold.
+        """
+        weight = np.ones(self.rows.shape[0]) if self.weight is None else self.weight
+        in_fold = np.zeros((len(folds) * repeat, len(weight)), weight.dtype)
+        for model, rows in enumerate(np.repeat(np.arange(len(folds)), repeat)):
+            in_fold[model, folds[rows]] = weight[folds[rows]]
+        return linear_objective(
+            self.loss, self.rows.X, self.target, in_fold, C, self.fit_intercept,
+            l1_ratio, kernel="numpy",
+        )  # fmt: skip
+
 
 def _class_weighted(estimator, classes, y, y_index, sample_weight, dtype):
     """Check that two classes have weight; multiply in ``estimator.class_weight``."""

@@ -2,10 +2,18 @@
 
 import numpy as np
 import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.preprocessing import StandardScaler
 
-from sklearn_gdlogreg import GradientDescentLogisticRegressionCV, _planner, _row_space
+from sklearn_gdlogreg import (
+    GradientDescentLogisticRegression,
+    GradientDescentLogisticRegressionCV,
+    _planner,
+    _row_space,
+)
 from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._objective import linear_objective
+from sklearn_gdlogreg._problem import TrainingProblem
 from sklearn_gdlogreg._solvers import auto_step, gradient_descent
 
 
@@ -58,7 +66,7 @@ def test_the_cv_scores_a_cycling_rate_on_wide_rows_nan(wide, monkeypatch):
     X, y = wide
     used = _used_row_space(monkeypatch)
     model = GradientDescentLogisticRegressionCV(
-        learning_rates=[1.0, 10.0], max_iter=3000, cv=2
+        learning_rates=[1.0, 10.0], Cs=[1.0], max_iter=3000, cv=2
     ).fit(X, y)
     assert any(space is not None for space in used)
     assert np.isnan(model.scores_[:, 0, 1]).all()
@@ -89,3 +97,60 @@ def test_the_plan_keeps_the_coefficients_where_the_row_space_does_not_apply(
         )
         np.testing.assert_array_equal(planned.params, alone.params)
     assert used == [None, None]
+
+
+def _breast_cancer_problem():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    return TrainingProblem(GradientDescentLogisticRegression(), X, y, None)
+
+
+CS_PATH = [0.01, 0.1, 1.0]
+
+
+@pytest.mark.parametrize("solver", ["bb", "nesterov"])
+def test_the_path_ends_where_separate_fits_at_each_C_end(solver):
+    problem = _breast_cancer_problem()
+    objective = problem.objective(CS_PATH[0], 0.0)
+    options = {"max_iter": 20_000, "tol": 1e-12, "solver": solver}
+    path = _planner.descend_path(
+        objective, CS_PATH, np.zeros((1, 1, 31)), l1_ratio=0.0,
+        learning_rate=auto_step, **options,
+    )  # fmt: skip
+    warm_iterations = cold_iterations = 0
+    for C, result in zip(CS_PATH, path, strict=True):
+        at_C = objective.with_strength(C)
+        cold = _planner.descend(
+            at_C, np.zeros((1, 1, 31)), learning_rate=auto_step(at_C), **options
+        )
+        assert result.converged[0] and cold.converged[0]
+        np.testing.assert_allclose(result.params, cold.params, rtol=1e-8, atol=1e-10)
+        warm_iterations += result.n_iter[0]
+        cold_iterations += cold.n_iter[0]
+    if solver == "bb":  # Nesterov's momentum gains little from a start nearby
+        assert warm_iterations < cold_iterations
+
+
+def test_warm_started_fold_models_agree_with_cold_ones_and_race_by_fold():
+    problem = _breast_cancer_problem()
+    folds = [np.arange(0, 569, 2), np.arange(1, 569, 2)]
+    rates = np.array([1.0, 4.0, 16.0])
+    objective = problem.folds_objective(CS_PATH[0], 0.0, folds, repeat=len(rates))
+    options = {"max_iter": 20_000, "tol": 1e-10, "solver": "gd"}
+    path = _planner.descend_path(
+        objective, CS_PATH, np.zeros((6, 1, 31)), l1_ratio=0.0,
+        learning_rate=lambda at: np.tile(rates, 2) * auto_step(at),
+        race=np.repeat([0, 1], 3), **options,
+    )  # fmt: skip
+    for C, result in zip(CS_PATH, path, strict=True):
+        for fold, rows in enumerate(folds):
+            at_C = problem.objective(C, 0.0, rows=rows)
+            cold = _planner.descend(
+                at_C, np.zeros((1, 1, 31)), learning_rate=auto_step(at_C), **options
+            )
+            mine = slice(3 * fold, 3 * fold + 3)
+            converged = result.converged[mine]
+            assert converged.any()  # the race stopped the others of the fold
+            np.testing.assert_allclose(
+                result.params[mine][converged][0], cold.params[0], rtol=1e-6, atol=1e-8
+            )

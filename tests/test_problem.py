@@ -85,3 +85,28 @@ def test_streamed_rows_are_kept_and_cannot_be_subset(tmp_path):
             problem.objective(1.0, 0.0, rows=np.arange(10))
         with pytest.raises(ValueError, match="inconsistent numbers of samples"):
             TrainingProblem(GradientDescentLogisticRegression(), file["X"], y[:5], None)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_the_folds_objective_is_each_folds_objective_as_a_model(n_classes, as_sparse):
+    X, y, weight = _data(n_classes)
+    X = sparse.csr_array(X) if as_sparse else X
+    problem = TrainingProblem(GradientDescentLogisticRegression(), X, y, weight)
+    folds = [np.arange(0, 90, 3), np.arange(1, 90, 2)]
+    both = problem.folds_objective(2.0, 0.0, folds, repeat=2)
+    params = np.random.RandomState(1).standard_normal((4, problem.loss.n_outputs, 5))
+    values, gradient = both.loss_gradient(params)
+    for model in range(4):
+        alone = problem.objective(2.0, 0.0, rows=folds[model // 2])
+        expected = alone.loss_gradient(params[model : model + 1])
+        np.testing.assert_allclose(values[model], expected[0][0], rtol=1e-13)
+        np.testing.assert_allclose(gradient[model], expected[1][0], rtol=1e-12)
+        np.testing.assert_allclose(
+            both.lipschitz_constant()[model], alone.lipschitz_constant(), rtol=1e-10
+        )
+    # The running models' selection keeps each one's weights.
+    selected = both.select(np.array([3, 0]))
+    np.testing.assert_allclose(
+        selected.loss_gradient(params[[3, 0]])[1], gradient[[3, 0]], rtol=1e-14
+    )

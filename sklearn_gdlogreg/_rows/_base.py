@@ -43,9 +43,13 @@ def weight_shares(sample_weight):
 
     Weights are divided by the largest first: weights of 1e308 sum to infinity,
     but their shares are exact (the sum, infinite, then makes the penalty's
-    strength ``1 / (C S)`` zero, its limit).
+    strength ``1 / (C S)`` zero, its limit). Weights of shape (k, n), one row
+    per model, give shares per row and ``k`` sums.
     """
     weight = np.asarray(sample_weight, np.float64)
+    if weight.ndim == 2:
+        shares, totals = zip(*map(weight_shares, weight), strict=True)
+        return np.stack(shares), np.array(totals)
     top = float(weight.max()) if weight.size else 0.0
     if top == 0:  # a part of the rows may weigh nothing
         return np.zeros_like(weight), 0.0
@@ -116,6 +120,9 @@ class Rows:
     in_memory = False
     dense = None
     kernels = KERNELS
+    #: Whether :meth:`bind` takes weights of shape (k, n_samples), one row per
+    #: model (cross-validation's folds as models over all the rows).
+    per_model_weights = False
     #: Why a kernel outside :attr:`kernels` cannot read these rows.
     kernel_error = ""
     #: Why these rows cannot be subset (:meth:`take`).
@@ -218,10 +225,11 @@ class Rows:
         loss : BinaryLogLoss or MultinomialLogLoss
         target : ndarray
             Encoded by ``loss.encode_target`` (NumPy).
-        sample_weight : ndarray of shape (n_samples,) or None
-            None means all ones.
+        sample_weight : ndarray of shape (n_samples,) or (k, n_samples), or None
+            None means all ones. One row per model where the kind has
+            :attr:`per_model_weights` (the share and ``S`` are then per model).
         fit_intercept : bool
-        weight_sum : float, default=None
+        weight_sum : float or ndarray of shape (k,), default=None
             The ``S`` the weights are divided by; default their sum (a part
             of the rows, a Dask block, takes the whole data's).
 
@@ -242,11 +250,15 @@ class Rows:
             weight_sum = self.shape[0] if weight_sum is None else weight_sum
             share = 1 / weight_sum
         else:
+            if np.ndim(sample_weight) == 2 and not self.per_model_weights:
+                raise ValueError(f"{type(self).__name__} takes no per-model weights.")
             share, total = weight_shares(sample_weight)
             if weight_sum is None:
                 weight_sum = total
             else:  # a part of the rows: shares of the whole data's sum
-                share = share * (total / weight_sum)
+                share = share * np.reshape(total / weight_sum, (-1,) + (1,) * (
+                    share.ndim - 1
+                ))  # fmt: skip
         bound.weight_sum = weight_sum
         bound.share = bound.host_share = np.asarray(share, dtype=self.dtype)
         bound._bound()
@@ -254,6 +266,17 @@ class Rows:
 
     def _bound(self):
         """What a kind prepares once bound (targets on the device, say)."""
+
+    def select(self, models):
+        """The bound rows for the models at index ``models`` only: themselves,
+        but where the weights are per model."""
+        if np.ndim(self.host_share) < 2:
+            return self
+        selected = copy.copy(self)
+        selected.share = selected.host_share = self.host_share[models]
+        selected.weight_sum = self.weight_sum[models]
+        selected.sample_weight = self.sample_weight[models]
+        return selected
 
     def loss_gradient(self, params):
         """The weighted mean loss of each model and its gradient: one evaluation.
@@ -280,8 +303,13 @@ class Rows:
         With ``exact=False``, the Frobenius norm's square, an upper bound in
         one pass over ``X``.
         """
-        weight = on_device(self.xp, np.reshape(self.host_share, -1), self.device)
         norm = squared_spectral_norm if exact else squared_frobenius_norm
+        if np.ndim(self.host_share) == 2:  # per model
+            return np.array([
+                norm(self, on_device(self.xp, share, self.device), self.fit_intercept)
+                for share in self.host_share
+            ])  # fmt: skip
+        weight = on_device(self.xp, np.reshape(self.host_share, -1), self.device)
         return norm(self, weight, self.fit_intercept)
 
     def running(self):

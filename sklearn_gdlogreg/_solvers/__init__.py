@@ -112,6 +112,7 @@ def gradient_descent(
     verbose=0,
     callback=None,
     stall_window=None,
+    race=None,
 ):
     """Minimise ``k`` objectives by batch (proximal) gradient descent.
 
@@ -153,6 +154,11 @@ def gradient_descent(
         Also stop a model as diverged when its objective stalls (see
         ``monitor``): a fixed step that cycles. None: never (a single fit runs
         its ``max_iter``; a grid of steps stops such models early).
+    race : ndarray of shape (k,), default=None
+        The group of each model, where the models of a group are one objective
+        at different steps: once one has converged, those of its group that
+        need more than about twice its iterations are outpaced and stop (see
+        ``monitor``), neither converged nor diverged. None: no race.
 
     Returns
     -------
@@ -172,7 +178,7 @@ def gradient_descent(
         )
         monitor = Monitor(
             state.value, tol, stall_window, objective.has_prox,
-            float(rounding(xp, params.dtype, 1.0)),
+            float(rounding(xp, params.dtype, 1.0)), race,
         )  # fmt: skip
         strategy.start(state)
         stopped = _descend(state, strategy, monitor, max_iter, verbose, callback)
@@ -215,7 +221,7 @@ def _descend(state, strategy, monitor, max_iter, verbose, callback):
             moved(xp, batch.y, batch.scale, batch.gradient), batch.steps
         )
         # 2. Stop the models that converged or diverge (before their update).
-        stops = monitor.check(batch, x_new)
+        stops = monitor.check(batch, x_new, iteration)
         if stops is not None:
             keep = state.stop(batch, *stops)
             if not keep.any():

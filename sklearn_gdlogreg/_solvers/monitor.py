@@ -7,7 +7,11 @@ stops being finite, rises ``MAX_CONSECUTIVE_RISES`` iterations in a row, or
 grows past ``MAX_GROWTH`` times its start (or ``MAX_GROWTH``, if larger); and,
 with a ``stall_window``, it stalls when ``F`` makes no new low for that many
 iterations while above its lowest value in at least half of them (a fixed step
-that cycles).
+that cycles). With a ``race``, the models of each group (one objective at
+different steps) race: once one has converged in ``t`` iterations, the others
+of its group still running at ``RACE_FACTOR * t + RACE_GRACE`` are outpaced,
+and stop (neither converged nor diverged): a step that needs more than twice
+the iterations of the fastest cannot win a tie that goes to the fastest.
 """
 
 import numpy as np
@@ -18,6 +22,10 @@ MAX_CONSECUTIVE_RISES = 20
 MAX_GROWTH = 100.0
 # A stalled objective (see stall_window) moves by more than this, relative.
 STALL_SLACK = 1e-8
+# A race's models still running at RACE_FACTOR * t + RACE_GRACE iterations,
+# where t is the fastest one's, are outpaced.
+RACE_FACTOR = 2
+RACE_GRACE = 10
 
 
 class Monitor:
@@ -38,11 +46,17 @@ class Monitor:
         ``gradient_max``, computed every iteration only with ``tol > 0``.
     rounding : float
         The relative rounding error of objective values (``arrays.rounding``).
+    race : ndarray of shape (k,), default=None
+        The group of each model, for the race (see the module's docstring);
+        None: no race.
     """
 
-    def __init__(self, values, tol, stall_window, proximal, rounding):
+    def __init__(self, values, tol, stall_window, proximal, rounding, race=None):
         k = len(values)
         self.tol, self.stall_window, self.rounding = tol, stall_window, rounding
+        self.race = None if race is None else np.asarray(race)
+        # The iteration at which each model, if still running, is outpaced.
+        self.finish = np.full(k, np.inf)
         self.proximal = proximal
         self.every_iteration = proximal or tol > 0
         self.first, self.last = values.copy(), values.copy()
@@ -58,14 +72,15 @@ class Monitor:
         self.stalled = np.zeros(k, dtype=bool)
         self.gradient_max = np.full(k, np.inf)
 
-    def check(self, batch, x_new):
+    def check(self, batch, x_new, iteration):
         """Test the batch's models before their update to ``x_new``.
 
         Returns
         -------
-        None, or (done, diverged)
+        None, or (done, diverged, outpaced)
             None where every model goes on; else the mask of the converged
-            models and a dict from the position of each diverging one to why.
+            models, a dict from the position of each diverging one to why, and
+            the mask of the outpaced ones (or None).
         """
         models, value = batch.models, batch.value
         rising = value > self.last[models]
@@ -94,12 +109,28 @@ class Monitor:
             if self.tol > 0:
                 done = criterion <= self.tol
         self.last[models] = value
-        if healthy.all() and (done is None or not done.any()):
+        outpaced = self._outpaced(models, done, iteration)
+        if healthy.all() and (done is None or not done.any()) and outpaced is None:
             return None
         done = np.zeros_like(healthy) if done is None else done
         problem = np.flatnonzero(~healthy & ~done)
         indices = np.arange(len(self.first))[models]
-        return done, {j: self._reason(indices[j], value[j]) for j in problem}
+        diverged = {j: self._reason(indices[j], value[j]) for j in problem}
+        if outpaced is not None:
+            outpaced &= ~done & healthy
+        return done, diverged, outpaced
+
+    def _outpaced(self, models, done, iteration):
+        """Where the race is over for the batch's models (None: nowhere)."""
+        if self.race is None:
+            return None
+        if done is not None and done.any():
+            for group in np.unique(self.race[models][done]):
+                limit = RACE_FACTOR * iteration + RACE_GRACE
+                mates = self.race == group
+                self.finish[mates] = np.minimum(self.finish[mates], limit)
+        outpaced = self.finish[models] <= iteration
+        return outpaced if outpaced.any() else None
 
     def _stalls(self, models, value):
         """Update the stall counts; whether each model stalls.
