@@ -258,6 +258,38 @@ def features_underflow(dtype, lipschitz):
     )
 
 
+def weights_out_of_range(dtype, largest, too_large):
+    """The sample weights (times the class weights) are beyond ``dtype``.
+
+    Parameters
+    ----------
+    dtype : str
+        The data's dtype, which the weights are computed in.
+    largest : float
+        The largest weight.
+    too_large : bool
+        Whether it is beyond the largest number of ``dtype`` (or infinite),
+        else so small that ``dtype`` rounds it to 0.
+
+    Returns
+    -------
+    Message
+    """
+    reach, where, down, up = (
+        ("reach", "beyond", "Divide", "multiply")
+        if too_large
+        else ("reach at most", "below", "Multiply", "divide")
+    )
+    return Message(
+        f"The sample weights (times the class weights, if any) {reach} "
+        f"{largest:.3g}, {where} {dtype}'s range. {down} ",
+        Mention("sample_weight"),
+        f" by a constant and {up} ",
+        Mention("C"),
+        " by it: the model is the same.",
+    )
+
+
 def no_dataset(path, key, available, parameter):
     """The file has no dataset ``key``, given as ``parameter``.
 

@@ -8,6 +8,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
 from ._loss import loss_for_classes
+from ._messages import ParameterError, weights_out_of_range
 from ._namespace import as_numpy
 from ._objective import linear_objective
 from ._rows import gathered, rows_for_fit
@@ -54,11 +55,17 @@ class TrainingProblem:
         self.X = rows.X if rows.in_memory else rows
         self.classes, self.y_index = np.unique(y, return_inverse=True)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight,
-                np.empty((rows.shape[0], 0), dtype),
-                dtype=dtype,
-                ensure_non_negative=True,
+            # Checked in float64, then brought to the dtype: weights beyond it
+            # are refused with the fix, not cast to infinity with a warning
+            # (or all to 0, "one class with positive weight").
+            sample_weight = _in_dtype(
+                _check_sample_weight(
+                    sample_weight,
+                    np.empty((rows.shape[0], 0)),
+                    dtype=np.float64,
+                    ensure_non_negative=True,
+                ),
+                dtype,
             )
         self.sample_weight = sample_weight
         self.weight = _class_weighted(
@@ -127,12 +134,32 @@ def _class_weighted(estimator, classes, y, y_index, sample_weight, dtype):
                 f"{bad}. Give each class a weight >= 0 (0 leaves it out)."
             )
     positive = slice(None) if sample_weight is None else sample_weight > 0
+    relative = None
+    if sample_weight is not None:
+        # "balanced" depends on the weights' ratios only (a dict on none), and
+        # weights near the dtype's largest would overflow its sums.
+        relative = sample_weight[positive] / np.max(sample_weight)
     per_class = np.zeros(len(classes))
-    per_class[present] = compute_class_weight(
-        class_weight,
-        classes=classes[present],
-        y=y[positive],
-        sample_weight=None if sample_weight is None else sample_weight[positive],
-    )
-    weights = per_class[y_index].astype(dtype)
-    return weights if sample_weight is None else weights * sample_weight
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        per_class[present] = compute_class_weight(
+            class_weight,
+            classes=classes[present],
+            y=y[positive],
+            sample_weight=relative,
+        )
+        weights = per_class[y_index]
+        if sample_weight is not None:
+            weights = weights * sample_weight
+    return _in_dtype(weights, dtype)
+
+
+def _in_dtype(weight, dtype):
+    """``weight`` in ``dtype``, refused where it is beyond its range: all of
+    it rounded to 0, or some of it to infinity."""
+    largest = float(np.max(weight, initial=0.0))
+    too_large = not largest <= float(np.finfo(dtype).max)
+    if too_large or (0 < largest and np.asarray(largest, dtype=dtype) == 0):
+        raise ParameterError(
+            weights_out_of_range(np.dtype(dtype).name, largest, too_large)
+        )
+    return weight.astype(dtype, copy=False)

@@ -3,9 +3,10 @@
 Each iteration, before a model's update, :class:`Monitor` looks at its
 objective ``F(x)`` and its stopping criterion: the model has converged when
 the criterion is at most ``tol``; it diverges when ``F`` (or the criterion)
-stops being finite, rises ``MAX_CONSECUTIVE_RISES`` iterations in a row, or
-grows past ``MAX_GROWTH`` times its start (or ``MAX_GROWTH``, if larger); and,
-with a ``stall_window``, it stalls when ``F`` makes no new low for that many
+stops being finite, rises ``MAX_CONSECUTIVE_RISES`` iterations in a row (each
+time by more than its rounding error, which the searches accept), or grows
+past ``MAX_GROWTH`` times its start (or ``MAX_GROWTH``, if larger); and, with a
+``stall_window``, it stalls when ``F`` makes no new low for that many
 iterations while above its lowest value in at least half of them (a fixed step
 that cycles). With a ``race``, the models of each group (one objective at
 different steps) race: once one has converged in ``t`` iterations, the others
@@ -83,7 +84,9 @@ class Monitor:
             the mask of the outpaced ones (or None).
         """
         models, value = batch.models, batch.value
-        rising = value > self.last[models]
+        # A rise within rounding is noise (searches accept it), not a sign.
+        last = self.last[models]
+        rising = value > last + self.rounding * np.abs(last)
         # Below the growth limit: not NaN nor infinity either.
         healthy = value <= self.growth_limit[models]
         if rising.any():
