@@ -33,7 +33,7 @@ from ._predict import LinearPredictionsMixin, _labels
 from ._problem import TrainingProblem
 from ._rows import check_subsettable
 from ._rows._base import numpy_raw
-from ._solvers import auto_step
+from ._solvers import Race, auto_step
 
 # A fold's model whose objective makes no new low in this many iterations (and
 # is above its lowest in half of them) cycles: it stops, and scores like divergence.
@@ -354,7 +354,10 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
             start,
             l1_ratio=self.l1_ratio,
             learning_rate=lambda at: self._steps(rates, indices, at, solver),
-            race=np.repeat(np.arange(len(trains)), len(rates)),
+            race=Race(
+                groups=np.repeat(np.arange(len(trains)), len(rates)),
+                lanes=np.tile(np.arange(len(rates)), len(trains)),
+            ),
             max_iter=self.max_iter,
             tol=self.tol,
             solver=solver,

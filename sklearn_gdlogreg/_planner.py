@@ -60,9 +60,10 @@ def descend_path(objective, Cs, params, *, l1_ratio, learning_rate, race=None,
     learning_rate : callable
         ``learning_rate(objective)``: the steps at one strength (the "auto"
         step changes with the penalty's curvature).
-    race : ndarray of shape (k,), default=None
-        The models' groups, as in :func:`~sklearn_gdlogreg._solvers.
-        gradient_descent`; None: each model on its own.
+    race : Race, default=None
+        The models' race, as in :func:`~sklearn_gdlogreg._solvers.
+        gradient_descent`; its groups share starts. None: each model on its
+        own.
     **options
         Those of :func:`~sklearn_gdlogreg._solvers.gradient_descent`.
 
@@ -74,7 +75,7 @@ def descend_path(objective, Cs, params, *, l1_ratio, learning_rate, race=None,
     space = row_space(objective, params, options["max_iter"])
     current = objective if space is None else space
     start = params if space is None else space.start(params)
-    groups = np.arange(len(params)) if race is None else np.asarray(race)
+    groups = np.arange(len(params)) if race is None else race.groups
     x = start
     for C in Cs:
         at = current.with_strength(C, l1_ratio)

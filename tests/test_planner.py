@@ -14,7 +14,7 @@ from sklearn_gdlogreg import (
 from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._objective import linear_objective
 from sklearn_gdlogreg._problem import TrainingProblem
-from sklearn_gdlogreg._solvers import auto_step, gradient_descent
+from sklearn_gdlogreg._solvers import Race, auto_step, gradient_descent
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_warm_started_fold_models_agree_with_cold_ones_and_race_by_fold():
     path = _planner.descend_path(
         objective, CS_PATH, np.zeros((6, 1, 31)), l1_ratio=0.0,
         learning_rate=lambda at: np.tile(rates, 2) * auto_step(at),
-        race=np.repeat([0, 1], 3), **options,
+        race=Race(np.repeat([0, 1], 3), np.tile([0, 1, 2], 2)), **options,
     )  # fmt: skip
     for C, result in zip(CS_PATH, path, strict=True):
         for fold, rows in enumerate(folds):

@@ -85,18 +85,6 @@ def test_a_flat_objective_is_not_a_stall():
     assert result.n_iter[0] == 300 and result.diverged[0] is None
 
 
-def test_a_race_outpaces_the_slow_models_of_the_converged_ones_group_only():
-    # Group 0: steps 0.5 and 0.05 (slow); group 1: step 0.01 alone (slower).
-    result = gradient_descent(
-        Quadratic(1.0, k=3), start(1.0, k=3), learning_rate=np.array([0.5, 0.05, 0.01]),
-        max_iter=2000, tol=1e-6, race=np.array([0, 0, 1]),
-    )  # fmt: skip
-    fastest = result.n_iter[0]
-    assert result.converged[0] and not result.converged[1]
-    assert result.n_iter[1] == 2 * fastest + 10 and result.diverged[1] is None
-    assert result.converged[2] and result.n_iter[2] > result.n_iter[1]
-
-
 class Creeping(Objective):
     """f rises by 2 eps, relative, at every evaluation: rounding noise that a
     search accepts (float32 data, objectives of 1e-298), not divergence."""

@@ -7,6 +7,7 @@ pieces, one module each:
 
 - ``state``: the models' arrays, the running ones' batch, the history;
 - ``monitor``: convergence, divergence and stall tests;
+- ``race``: which models of a race of steps stop early;
 - ``plain``, ``nesterov``, ``spectral``: one solver strategy each (the
   :class:`~sklearn_gdlogreg._protocols.Solver` protocol);
 - ``backtracking``: the Armijo search, around plain or Nesterov's steps;
@@ -27,12 +28,14 @@ from .backtracking import GROW, Backtracking
 from .monitor import MAX_CONSECUTIVE_RISES, Monitor
 from .nesterov import NesterovSteps
 from .plain import PlainSteps
+from .race import Race
 from .spectral import SpectralSteps
 from .state import DescentState
 
 __all__ = [
     "GROW",
     "MAX_CONSECUTIVE_RISES",
+    "Race",
     "SOLVERS",
     "DescentResult",
     "auto_step",
@@ -154,11 +157,9 @@ def gradient_descent(
         Also stop a model as diverged when its objective stalls (see
         ``monitor``): a fixed step that cycles. None: never (a single fit runs
         its ``max_iter``; a grid of steps stops such models early).
-    race : ndarray of shape (k,), default=None
-        The group of each model, where the models of a group are one objective
-        at different steps: once one has converged, those of its group that
-        need more than about twice its iterations are outpaced and stop (see
-        ``monitor``), neither converged nor diverged. None: no race.
+    race : Race, default=None
+        Models of one objective at different steps race (see ``race``): those
+        it outpaces stop, neither converged nor diverged. None: no race.
 
     Returns
     -------

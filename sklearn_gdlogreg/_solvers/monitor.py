@@ -8,11 +8,8 @@ time by more than its rounding error, which the searches accept), or grows
 past ``MAX_GROWTH`` times its start (or ``MAX_GROWTH``, if larger); and, with a
 ``stall_window``, it stalls when ``F`` makes no new low for that many
 iterations while above its lowest value in at least half of them (a fixed step
-that cycles). With a ``race``, the models of each group (one objective at
-different steps) race: once one has converged in ``t`` iterations, the others
-of its group still running at ``RACE_FACTOR * t + RACE_GRACE`` are outpaced,
-and stop (neither converged nor diverged): a step that needs more than twice
-the iterations of the fastest cannot win a tie that goes to the fastest.
+that cycles). With a :class:`~sklearn_gdlogreg._solvers.race.Race`, the models
+it outpaces stop too, neither converged nor diverged.
 """
 
 import numpy as np
@@ -23,10 +20,6 @@ MAX_CONSECUTIVE_RISES = 20
 MAX_GROWTH = 100.0
 # A stalled objective (see stall_window) moves by more than this, relative.
 STALL_SLACK = 1e-8
-# A race's models still running at RACE_FACTOR * t + RACE_GRACE iterations,
-# where t is the fastest one's, are outpaced.
-RACE_FACTOR = 2
-RACE_GRACE = 10
 
 
 class Monitor:
@@ -47,17 +40,14 @@ class Monitor:
         ``gradient_max``, computed every iteration only with ``tol > 0``.
     rounding : float
         The relative rounding error of objective values (``arrays.rounding``).
-    race : ndarray of shape (k,), default=None
-        The group of each model, for the race (see the module's docstring);
-        None: no race.
+    race : Race, default=None
+        The models' race (run afresh here); None: no race.
     """
 
     def __init__(self, values, tol, stall_window, proximal, rounding, race=None):
         k = len(values)
         self.tol, self.stall_window, self.rounding = tol, stall_window, rounding
-        self.race = None if race is None else np.asarray(race)
-        # The iteration at which each model, if still running, is outpaced.
-        self.finish = np.full(k, np.inf)
+        self.race = None if race is None else race.fresh()
         self.proximal = proximal
         self.every_iteration = proximal or tol > 0
         self.first, self.last = values.copy(), values.copy()
@@ -112,7 +102,11 @@ class Monitor:
             if self.tol > 0:
                 done = criterion <= self.tol
         self.last[models] = value
-        outpaced = self._outpaced(models, done, iteration)
+        outpaced = (
+            None
+            if self.race is None
+            else self.race.outpaced(models, value, done, iteration)
+        )
         if healthy.all() and (done is None or not done.any()) and outpaced is None:
             return None
         done = np.zeros_like(healthy) if done is None else done
@@ -122,18 +116,6 @@ class Monitor:
         if outpaced is not None:
             outpaced &= ~done & healthy
         return done, diverged, outpaced
-
-    def _outpaced(self, models, done, iteration):
-        """Where the race is over for the batch's models (None: nowhere)."""
-        if self.race is None:
-            return None
-        if done is not None and done.any():
-            for group in np.unique(self.race[models][done]):
-                limit = RACE_FACTOR * iteration + RACE_GRACE
-                mates = self.race == group
-                self.finish[mates] = np.minimum(self.finish[mates], limit)
-        outpaced = self.finish[models] <= iteration
-        return outpaced if outpaced.any() else None
 
     def _stalls(self, models, value):
         """Update the stall counts; whether each model stalls.
