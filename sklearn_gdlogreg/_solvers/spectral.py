@@ -51,7 +51,7 @@ class SpectralSteps(PlainSteps):
 
     def search(self, state, batch, x_new, reference):
         """Halve the steps the non-monotone test rejects; the accepted point
-        evaluated, and its change ``s`` from ``x``."""
+        evaluated, and its change ``s`` from ``x`` with ``s.s``."""
         xp, objective, x = state.xp, batch.objective, batch.x
         gradient, steps = batch.gradient, batch.steps
         reference = reference + rounding(xp, x.dtype, reference)
@@ -74,24 +74,25 @@ class SpectralSteps(PlainSteps):
             gradient_new = put(xp, gradient_new, rejected, gradient_x_b)
             smooth = np.array(smooth, dtype=np.float64)
             smooth[rejected] = smooth_b
-        return Evaluated(x_new, steps, smooth, gradient_new), change
+        return Evaluated(x_new, steps, smooth, gradient_new), (change, ss)
 
     def next_steps(self, state, batch, evaluated, change):
         """ABBmin's next step of each model (see the module's docstring)."""
         xp, objective = state.xp, batch.objective
+        change, ss = change
         r = evaluated.gradient - batch.gradient
-        # s / |s|, r / |r| (largest entries): their products neither under-
-        # nor overflow; the steps are |s| / |r| times their ratios.
-        s_size = np.asarray(max_abs(xp, change), dtype=np.float64)
-        r_size = np.asarray(max_abs(xp, r), dtype=np.float64)
-        change = change / per_model(xp, np.where(s_size > 0, s_size, 1.0), change)
-        r = r / per_model(xp, np.where(r_size > 0, r_size, 1.0), r)
+        sr, rr, size = objective.inner(change, r), objective.inner(r, r), 1.0
+        if not np.all((ss > _TINY) & (rr < _HUGE)):
+            # Near float64's limits (features of 1e150), s.s underflows and r.r
+            # overflows: the products of s / |s| and r / |r| (largest entries)
+            # do not, and the steps are |s| / |r| times their ratios.
+            ss, sr, rr, size = _scaled_products(xp, objective, change, r)
         models = batch.models
         products = zip(
-            objective.inner(change, change).tolist(),
-            objective.inner(change, r).tolist(),
-            objective.inner(r, r).tolist(),
-            (s_size / np.where(r_size > 0, r_size, np.inf)).tolist(),
+            ss.tolist(),
+            sr.tolist(),
+            rr.tolist(),
+            np.broadcast_to(size, ss.shape).tolist(),
             evaluated.steps.tolist(),
             range(state.k) if isinstance(models, slice) else models.tolist(),
             strict=False,
@@ -114,3 +115,19 @@ class SpectralSteps(PlainSteps):
     def accept(self, state, batch, evaluated):
         super().accept(state, batch, evaluated)
         state.step[batch.models] = evaluated.memory
+
+
+# Products of s and r within these bounds keep all their digits.
+_TINY = np.finfo(np.float64).tiny / np.finfo(np.float64).eps
+_HUGE = 1 / _TINY
+
+
+def _scaled_products(xp, objective, s, r):
+    """``s.s``, ``s.r`` and ``r.r`` of ``s / |s|`` and ``r / |r|``, and
+    ``|s| / |r|`` (largest entries, per model)."""
+    s_size = np.asarray(max_abs(xp, s), dtype=np.float64)
+    r_size = np.asarray(max_abs(xp, r), dtype=np.float64)
+    s = s / per_model(xp, np.where(s_size > 0, s_size, 1.0), s)
+    r = r / per_model(xp, np.where(r_size > 0, r_size, 1.0), r)
+    size = s_size / np.where(r_size > 0, r_size, np.inf)
+    return objective.inner(s, s), objective.inner(s, r), objective.inner(r, r), size
