@@ -19,6 +19,7 @@ spinning after a call, and would otherwise take the cores from the next one
 1.5x its time alone).
 """
 
+import math
 import statistics
 import time
 
@@ -34,6 +35,8 @@ from ._common import Result, Table, fmt, limit_threads
 FULL_SHAPES = ((256, 100), (256, 1000), (256, 2000), (12_288, 1000), (12_288, 2000))
 QUICK_SHAPES = ((256, 2), (256, 8), (12_288, 8))
 PAUSE_SECONDS = 0.05
+# The least time between the two fits whose difference gives an iteration's.
+RESOLVED_SECONDS = 0.1
 _THREAD_WORDS = {"1": "every library on one thread", "default": "default threads"}
 
 
@@ -59,15 +62,31 @@ def _rounds(X, y, repeats):
         return model.fit(X, y)
 
     fit(k0), numpy_path.loss_gradient(params), X @ w  # warm up: compile, caches
+    # Enough iterations between the two fits that their difference stands
+    # well above the timer's and the machine's noise.
+    matvec = min(_seconds(lambda: X @ w) for _ in range(3))
+    k1 = max(k1, k0 + math.ceil(RESOLVED_SECONDS / matvec))
     rounds = []
     for _ in range(repeats):
         matvec = min(_seconds(lambda: X @ w) for _ in range(3))
         iteration = (_seconds(lambda: fit(k1)) - _seconds(lambda: fit(k0))) / (k1 - k0)
+        if iteration <= 0:  # the difference is noise: not a measurement
+            iteration = math.nan
         two_pass = min(
             _seconds(lambda: numpy_path.loss_gradient(params)) for _ in range(2)
         )
         rounds.append((matvec, iteration, two_pass))
     return rounds
+
+
+def _median_resolved(ratios):
+    """The median of the ratios measured (NaN: below resolution), or NaN when
+    half of them or more were not."""
+    ratios = list(ratios)
+    measured = [r for r in ratios if not math.isnan(r)]
+    if 2 * len(measured) <= len(ratios):
+        return math.nan
+    return statistics.median(measured)
 
 
 def run(config):
@@ -92,7 +111,9 @@ def run(config):
         "set_num_threads), or all at their defaults (2). Each round times X @ w "
         "(best of 3), one iteration (from two fits) and the two-pass NumPy "
         "evaluation (best of 2), one after the other, each after a 50 ms pause; "
-        "the ratios are medians over rounds. Milliseconds are this machine's.",
+        "the ratios are medians over rounds. Milliseconds are this machine's. "
+        "– : below resolution (the two fits' difference was not above the "
+        "noise in most rounds).",
     )
     rng = np.random.RandomState(0)
     shapes = QUICK_SHAPES if config.quick else FULL_SHAPES
@@ -106,8 +127,8 @@ def run(config):
             with limit_threads(threads):
                 rounds = _rounds(X, y, max(config.repeats, 3))
             columns = zip(*rounds, strict=True)
-            matvec, iteration, two_pass = (statistics.median(c) for c in columns)
-            ratio = statistics.median(r[1] / r[0] for r in rounds)
+            matvec, iteration, two_pass = (_median_resolved(c) for c in columns)
+            ratio = _median_resolved(r[1] / r[0] for r in rounds)
             two_pass_ratio = statistics.median(r[2] / r[0] for r in rounds)
             label = "1" if threads else "default"
             result.raw[f"{label}-{n_features}-{X.dtype}-{megabytes}MB"] = {
@@ -153,7 +174,7 @@ def run(config):
                 for dtype in ("float64", "float32")
             }
             ratios = ", ".join(
-                f"{dtype} ({r['nbytes'] / 1e9:.2g} GB) {r['ratio']:.2f}× "
+                f"{dtype} ({r['nbytes'] / 1e9:.2g} GB) {_times(r['ratio'])} "
                 f"(two-pass NumPy {r['two_pass_ratio']:.2f}×)"
                 for dtype, r in largest.items()
             )
@@ -162,3 +183,8 @@ def run(config):
                 f"iteration costs {ratios} one X @ w (goal ≤ 1.25)."
             )
     return result
+
+
+def _times(ratio):
+    """A ratio for the headline: "1.05×", or that it was not resolved."""
+    return "below resolution" if math.isnan(ratio) else f"{ratio:.2f}×"

@@ -132,11 +132,16 @@ def render(results, *, plots_from, results_dir):
         "Ratios measured within one run are the headline; absolute times are this "
         "machine's only. Raw numbers: `benchmarks/results/*.json`.",
         "",
+        "## Headline figures",
+        "",
     ]
+    # Every benchmark's headline first, then the details.
+    for result in results:
+        lines += [f"**{result['title']}** ({result['seconds']:.0f} s)", ""]
+        lines += [f"- {line}" for line in result["headline"]] + [""]
     relative = os.path.relpath(results_dir, plots_from)
     for result in results:
         lines += [f"## {result['title']}", ""]
-        lines += [f"- {line}" for line in result["headline"]] + [""]
         for table in result["tables"]:
             lines += [f"### {table['title']}", ""]
             lines.append("| " + " | ".join(table["columns"]) + " |")
