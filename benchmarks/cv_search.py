@@ -54,8 +54,7 @@ def datasets(config):
     sets["digits 10 classes (/16)"] = (X / 16.0, y)
     cats = None if config.quick else cat_data(config)
     if cats is not None:
-        (X, y), _ = cats
-        sets["cats (/255)"] = (flat_pixels(X), y)
+        sets["cats (/255)"] = (flat_pixels(cats.X_train), cats.y_train)
     return sets
 
 
