@@ -36,6 +36,7 @@ from ._common import (
     flat_pixels,
     fmt,
     limit_threads,
+    quiet_convergence,
     timed,
 )
 
@@ -117,6 +118,10 @@ def search_rates(X, y, config):
     folds = list(cv.split(X, y))
 
     def five_single_fits():
+        with quiet_convergence():  # reported by the CV's converged_ instead
+            _five_single_fits()
+
+    def _five_single_fits():
         for train, _ in folds:
             GradientDescentLogisticRegression(learning_rate=step, solver="gd").fit(
                 X[train], y[train]

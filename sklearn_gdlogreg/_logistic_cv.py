@@ -385,11 +385,15 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
             )
         # A model that did not converge (a step that cycles, or outpaced in
         # the race) must not win by chance: with tol > 0, only combinations
-        # converged in every fold compete, if there are any.
+        # converged in every fold compete, if there are any; else those that
+        # ran to max_iter in every fold (not outpaced early), with a warning.
         everywhere = self.converged_.all(axis=0)
         if self.tol > 0 and everywhere.any():
             mean = np.where(everywhere, mean, np.nan)
         elif self.tol > 0:
+            ran = (self.converged_ | (self.n_iters_ == self.max_iter)).all(axis=0)
+            if np.any(ran & np.isfinite(mean)):
+                mean = np.where(ran, mean, np.nan)
             warnings.warn(
                 "No combination of the grid converged in every fold: the best "
                 "score among them was chosen. Raise max_iter, or include smaller "

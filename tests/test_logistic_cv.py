@@ -53,10 +53,11 @@ def test_same_scores_and_choice_as_grid_search(Cs):
         np.testing.assert_allclose(cv_model.scores_[ran], split_scores[ran])
     # The choice: GridSearchCV's C, and a rate of its best score, among the
     # combinations converged in every fold.
-    # (If none converged everywhere, the best of all, with a warning.)
+    # (If none converged everywhere, the best of those that ran to max_iter
+    # everywhere, with a warning.)
     everywhere = converged.all(axis=0)
     if not everywhere.any():
-        everywhere[:] = True
+        everywhere = _ran_to_the_end(cv_model, kwargs["max_iter"]).all(axis=0)
     mean = np.where(everywhere, split_scores.mean(axis=0), -np.inf)
     best_c, best_r = np.unravel_index(np.argmax(mean), mean.shape)
     chosen = RATES.index(cv_model.learning_rate_)
@@ -88,10 +89,17 @@ def test_each_model_equals_its_separate_descent_until_it_converges_or_is_outpace
         )
         if model.converged_[0, 0, r]:
             assert n_iter == alone.n_iter[0]
-        else:  # outpaced: at a halving, or at twice the fastest's, and ten
+        else:  # outpaced: at a halving, at twice the fastest's (and ten), or
+            # when a rate had converged in every fold
             fastest = model.n_iters_[0, 0][model.converged_[0, 0]].min()
             halvings = HALVING_START * 2 ** np.arange(10)
-            assert n_iter in halvings or n_iter == FACTOR * fastest + GRACE
+            everywhere = model.converged_[:, 0].all(axis=0)
+            decided = model.n_iters_[:, 0, everywhere].max(axis=0).min()
+            assert (
+                n_iter in halvings
+                or n_iter == FACTOR * fastest + GRACE
+                or n_iter == decided
+            )
             assert n_iter < alone.n_iter[0]
     assert not model.converged_[0, 0].all()  # the race stopped some
 
@@ -99,11 +107,13 @@ def test_each_model_equals_its_separate_descent_until_it_converges_or_is_outpace
 def test_diverging_rates_score_nan_and_are_not_chosen():
     X, y = load_breast_cancer(return_X_y=True)  # unscaled: large rates diverge
     model = GradientDescentLogisticRegressionCV(
-        learning_rates=[1e-7, 1e-6, 1e-3, 1.0], cv=3, max_iter=200
+        learning_rates=[1e-7, 1e-6, 1e-3, 1.0], Cs=[1.0], cv=3, max_iter=200
     )
     with pytest.warns(Warning):
         model.fit(X, y)
-    assert np.all(np.isnan(model.scores_[:, 0, 2:]))
+    # Stopped as diverging (NaN), or first outpaced in the race: never chosen.
+    assert not model.converged_[:, 0, 2:].any()
+    assert (model.n_iters_[:, 0, 2:] < 200).all()
     assert not np.any(np.isnan(model.scores_[:, 0, :2]))
     assert model.learning_rate_ in (1e-7, 1e-6)
 
@@ -395,17 +405,23 @@ def test_classes_missing_from_training_folds_choose_as_logistic_regression_cv(
     assert model.C_ == float(np.ravel(reference.C_)[0]) == 1e-6
 
 
-def test_ties_go_to_the_fastest_rate_and_the_refit_converges_on_wine():
+def test_the_race_chooses_a_rate_converged_everywhere_and_the_refit_converges_on_wine():
     X, y = _standardized(load_wine)
-    # No ConvergenceWarning from the refit (the configuration makes it an error).
+    # No ConvergenceWarning, from the search or the refit (the configuration
+    # makes it an error).
     model = GradientDescentLogisticRegressionCV(learning_rates=8, Cs=[1.0]).fit(X, y)
-    # Five rates score alike (the slower ones were outpaced by the fastest).
-    mean = model.scores_[:, 0].mean(axis=0)
-    tied = mean == np.nanmax(mean)
-    assert tied.sum() > 1
-    iterations = model.n_iters_[:, 0].sum(axis=0)
-    chosen = int(np.argmin(np.where(tied, iterations, np.inf)))
-    assert model.converged_[:, 0, chosen].all()
+    c, r = model.best_index_
+    assert model.converged_[:, c, r].all()
     auto = GradientDescentLogisticRegression(solver="gd", max_iter=1, tol=0).fit(X, y)
-    assert model.learning_rate_ == pytest.approx(2**chosen * auto.learning_rate_)
+    assert model.learning_rate_ == pytest.approx(2**r * auto.learning_rate_)
     assert model.n_iter_[0] < model.max_iter
+
+
+def test_ties_in_score_go_to_the_rate_with_the_fewest_iterations():
+    model = GradientDescentLogisticRegressionCV(Cs=[0.1, 1.0])
+    model.scores_ = np.array([[[0.8, 0.9, 0.9, 0.9]], [[0.8, 0.9, 0.9, 0.9]]])
+    model.scores_ = np.concatenate([model.scores_, model.scores_], axis=1)
+    model.converged_ = np.ones(model.scores_.shape, dtype=bool)
+    model.n_iters_ = np.tile([50, 400, 90, 120], (2, 2, 1))
+    # The first C of the best score, as LogisticRegressionCV; then the fastest.
+    assert model._best_combination() == (0, 2)

@@ -14,13 +14,15 @@ converged nor diverged):
   once, so that the lanes left may converge in every fold;
 - once a model of a group has converged in ``t`` iterations, the others of its
   group still running at ``FACTOR * t + GRACE`` iterations stop: they need
-  more than twice its iterations.
+  more than twice its iterations;
+- once a lane has converged in every group, the race is decided: every other
+  model stops.
 """
 
 import numpy as np
 
 HALVING_START = 8
-MIN_LANES = 2
+MIN_LANES = 1
 FACTOR = 2
 GRACE = 10
 
@@ -42,6 +44,9 @@ class Race:
         # The iteration from which each model, if still running, is outpaced.
         self.finish = np.full(len(self.groups), np.inf)
         self.halving = HALVING_START
+        # The groups in which each lane has converged.
+        self.arrived = {lane: set() for lane in np.unique(self.lanes).tolist()}
+        self.n_groups = len(np.unique(self.groups))
 
     def fresh(self):
         """The same race, not yet run."""
@@ -59,6 +64,11 @@ class Race:
             for group in np.unique(self.groups[indices[done]]):
                 mates = self.groups == group
                 self.finish[mates] = np.minimum(self.finish[mates], limit)
+            for model in indices[done]:
+                arrived = self.arrived[self.lanes[model].item()]
+                arrived.add(self.groups[model].item())
+                if len(arrived) == self.n_groups:  # decided: the rest stop
+                    self.finish = np.minimum(self.finish, iteration)
         if iteration >= self.halving:
             self.halving *= 2
             self._halve(indices, value, done, iteration)
