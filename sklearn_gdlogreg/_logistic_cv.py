@@ -354,10 +354,13 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
             start,
             l1_ratio=self.l1_ratio,
             learning_rate=lambda at: self._steps(rates, indices, at, solver),
+            # With tol=0 every model runs max_iter: there is no race.
             race=Race(
                 groups=np.repeat(np.arange(len(trains)), len(rates)),
                 lanes=np.tile(np.arange(len(rates)), len(trains)),
-            ),
+            )
+            if self.tol > 0
+            else None,
             max_iter=self.max_iter,
             tol=self.tol,
             solver=solver,
