@@ -118,7 +118,7 @@ def run_defaults(config, result):
                  "÷ lbfgs time, default threads", "÷ lbfgs time, one thread"],
         note="objective gap: (J - J*) / J* with J* from lbfgs at tol=1e-12; time "
         "over LogisticRegression()'s, both at default threads, then both on one "
-        "thread (threadpoolctl; numba one thread); medians.",
+        "thread (threadpoolctl; the kernel one thread); medians.",
     )  # fmt: skip
     for name, X, y in default_sets(config):
         with warnings.catch_warnings(record=True) as caught:
@@ -267,7 +267,7 @@ def run_time_to_answer(config, result):
             note="J* from lbfgs at tol=1e-14; each solver's time is that of a fit "
             "stopped after the fewest iterations reaching (1 + 1e-6) J*; lbfgs "
             "(tol=1e-14) likewise. Medians. One thread: threadpoolctl limits "
-            "BLAS and OpenMP, numba runs one thread.",
+            "BLAS and OpenMP, the kernel runs one thread.",
         )
     for name, X, y, options in hard_sets(config):
         with quiet_convergence():

@@ -101,6 +101,10 @@ class Rows:
         the kernel it is asked (the kind of in-memory data depends on its size).
     kernels : tuple of str
         The ``kernel`` values of ``make_rows`` this kind accepts.
+    numpy_bytes : int
+        How much of X a descent reads by NumPy's two passes before this kind's
+        own evaluation (:class:`~sklearn_gdlogreg._rows.fused.DeferredFusedRows`
+        leaves its first GB to them); 0 for the other kinds.
 
     After :meth:`bind`:
 
@@ -123,6 +127,7 @@ class Rows:
     #: Whether :meth:`bind` takes weights of shape (k, n_samples), one row per
     #: model (cross-validation's folds as models over all the rows).
     per_model_weights = False
+    numpy_bytes = 0
     #: Why a kernel outside :attr:`kernels` cannot read these rows.
     kernel_error = ""
     #: Why these rows cannot be subset (:meth:`take`).

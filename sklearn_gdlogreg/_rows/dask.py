@@ -363,8 +363,12 @@ def _block_weight(X, weight, weight_sum):
 
 
 def _block_rows(X):
-    """The rows of one block, in memory on its worker."""
-    return make_rows(X)
+    """The rows of one block, in memory on its worker, read by their own kind
+    from the first evaluation: each evaluation binds a block's rows anew, so
+    a descent's count of NumPy's passes (``numpy_bytes``) is not theirs."""
+    rows = make_rows(X)
+    rows.numpy_bytes = 0
+    return rows
 
 
 def _block_gram(X, weight, fit_intercept, weight_sum):
