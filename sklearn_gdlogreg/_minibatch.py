@@ -203,7 +203,10 @@ default="constant"
         "schedule": [StrOptions(set(SCHEDULES))],
         "decay_rate": [Interval(Real, 0, None, closed="left")],
         "power_t": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -348,8 +351,10 @@ default="constant"
                 "classes must be passed on the first call to partial_fit: every "
                 "class of the stream, as its chunks may hold some only."
             )
-        if not first and classes is not None and not np.array_equal(
-            classes, self.classes_
+        if (
+            not first
+            and classes is not None
+            and not np.array_equal(classes, self.classes_)
         ):
             raise ValueError(
                 f"classes={classes.tolist()} is not the same as in the previous "

@@ -7,6 +7,7 @@ from sklearn_gdlogreg import (
     GradientDescentLogisticRegression,
     GradientDescentLogisticRegressionCV,
     ImageFlattener,
+    MiniBatchLogisticRegression,
     PixelScaler,
 )
 
@@ -20,6 +21,11 @@ from sklearn_gdlogreg import (
         # 3 folds, as scikit-learn checks LogisticRegressionCV: some checks fit
         # 3 samples per class.
         GradientDescentLogisticRegressionCV(cv=3),
+        MiniBatchLogisticRegression(),
+        MiniBatchLogisticRegression(
+            solver="sgd", batch_size=4, schedule="decay", l1_ratio=0.5
+        ),
+        MiniBatchLogisticRegression(solver="rmsprop", early_stopping=True),
         PixelScaler(),
         ImageFlattener(),
     ]
