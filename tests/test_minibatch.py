@@ -323,3 +323,13 @@ def test_bad_parameters_are_clear_value_errors(params, name):
         MiniBatchLogisticRegression(**params).fit(X, y)
     with pytest.raises(ValueError, match=f"The '{name}' parameter"):
         MiniBatchLogisticRegression(**params).partial_fit(X, y, classes=[0, 1])
+
+
+def test_rows_not_in_memory_say_they_hand_out_no_batches_yet(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    X, y = small_problem(2)
+    with h5py.File(tmp_path / "data.h5", "w") as file:
+        file["X"] = X
+    with h5py.File(tmp_path / "data.h5", "r") as file:
+        with pytest.raises(ValueError, match="Mini-batches are not handed out by"):
+            MiniBatchLogisticRegression().fit(file["X"], y)

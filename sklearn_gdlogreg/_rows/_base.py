@@ -283,10 +283,14 @@ class Rows:
         random_state : numpy.random.RandomState or None
             Shuffles the rows of each pass; None visits them in order.
 
-        Only rows in memory hand out batches here: the others raise
-        ``ValueError``.
+        Only NumPy and sparse rows in memory hand out batches yet: the others
+        raise ``ValueError``.
         """
-        raise ValueError(self.take_error)
+        raise ValueError(
+            f"Mini-batches are not handed out by {type(self).__name__} yet: pass X "
+            "in memory, as a NumPy array or a SciPy sparse matrix, or fit "
+            "GradientDescentLogisticRegression, which reads it where it lives."
+        )
 
     def select(self, models):
         """The bound rows for the models at index ``models`` only: themselves,
