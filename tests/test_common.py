@@ -24,7 +24,7 @@ from sklearn_gdlogreg import (
         # The default batch size takes the checks' few rows in one batch:
         # weights are then repeated rows, as the weight checks ask.
         MiniBatchLogisticRegression(),
-        MiniBatchLogisticRegression(solver="sgd", schedule="decay", l1_ratio=0.5),
+        MiniBatchLogisticRegression(solver="sgd", l1_ratio=0.5),
         MiniBatchLogisticRegression(solver="rmsprop", schedule="adaptive"),
         PixelScaler(),
         ImageFlattener(),
