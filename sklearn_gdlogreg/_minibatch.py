@@ -326,8 +326,9 @@ default="constant"
         calls after a ``fit``, continue it: the same update rule's memory, the
         schedule's epochs, ``t_``, ``n_iter_`` and ``loss_curve_`` go on. A
         ``fit`` over the same rows makes the same epochs: ``k`` calls on
-        ``(X, y)`` after a first are ``fit(X, y)`` with ``max_iter=k`` and
-        ``tol=None`` (the same shuffles from the same ``random_state``).
+        ``(X, y)``, from a first one, end where ``fit(X, y)`` with
+        ``max_iter=k`` and ``tol=None`` ends (the same shuffles from the same
+        ``random_state``). ``early_stopping`` is not applied here.
 
         Parameters
         ----------
