@@ -149,10 +149,17 @@ class ElasticNet(L2):
     def prox(self, params, steps):
         """Soft-thresholding, in place: ``w <- sign(w) max(|w| - step l1, 0)``
         on the coefficients, the minimiser of ``l1 ||w||_1 + ||w - params||^2
-        / (2 step)``."""
+        / (2 step)``.
+
+        ``steps`` is one per model, or (shaped as ``params``, one strength for
+        all models) one per coordinate: the scaled proximal step of the
+        per-coordinate rates of RMSprop and Adam."""
         xp = self.xp
         coef = params[..., : self.n_features]
-        threshold = per_model(xp, np.asarray(steps) * self.l1, coef)
+        if np.ndim(steps) == params.ndim:
+            threshold = steps[..., : self.n_features] * float(self.l1)
+        else:
+            threshold = per_model(xp, np.asarray(steps) * self.l1, coef)
         shrunk = xp.clip(xp.abs(coef) - threshold, min=0)
         params[..., : self.n_features] = xp.sign(coef) * shrunk
         return params

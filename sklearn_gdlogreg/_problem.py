@@ -25,6 +25,12 @@ class TrainingProblem:
         ``validate_data`` does.
     X, y, sample_weight
         As given to ``fit``.
+    classes : ndarray, default=None
+        The classes, known beforehand (``partial_fit``'s): ``y`` may then hold
+        some of them only, even one. Default: those of ``y``.
+    reset : bool, default=True
+        False: check X's features against those the estimator has seen (a
+        later ``partial_fit``) instead of setting them.
 
     Attributes
     ----------
@@ -43,17 +49,20 @@ class TrainingProblem:
         ``y_index`` encoded by the loss.
     """
 
-    def __init__(self, estimator, X, y, sample_weight):
+    def __init__(self, estimator, X, y, sample_weight, *, classes=None, reset=True):
         # Labels and weights are prepared on the host; the rows move them to
         # X's device (or its Dask workers).
         y = as_numpy(gathered(y))
         sample_weight = as_numpy(gathered(sample_weight))
-        rows, y = rows_for_fit(estimator, X, y)
+        rows, y = rows_for_fit(estimator, X, y, reset)
         check_classification_targets(y)
         dtype = rows.dtype
         self.rows, self.y = rows, y
         self.X = rows.X if rows.in_memory else rows
-        self.classes, self.y_index = np.unique(y, return_inverse=True)
+        if classes is None:
+            self.classes, self.y_index = np.unique(y, return_inverse=True)
+        else:
+            self.classes, self.y_index = classes, _indices_in(classes, y)
         if sample_weight is not None:
             # Checked in float64, then brought to the dtype: weights beyond it
             # are refused with the fix, not cast to infinity with a warning
@@ -69,7 +78,13 @@ class TrainingProblem:
             )
         self.sample_weight = sample_weight
         self.weight = _class_weighted(
-            estimator, self.classes, y, self.y_index, sample_weight, dtype
+            estimator,
+            self.classes,
+            y,
+            self.y_index,
+            sample_weight,
+            dtype,
+            min_classes=2 if classes is None else 1,
         )
         self.loss = loss_for_classes(len(self.classes), rows.xp)
         self.target = self.loss.encode_target(self.y_index, dtype)
@@ -108,16 +123,33 @@ class TrainingProblem:
         )  # fmt: skip
 
 
-def _class_weighted(estimator, classes, y, y_index, sample_weight, dtype):
-    """Check that two classes have weight; multiply in ``estimator.class_weight``."""
+def _indices_in(classes, y):
+    """Each label's index among the known ``classes``; labels outside refused."""
+    y_index = np.searchsorted(classes, y).clip(0, len(classes) - 1)
+    if not np.array_equal(classes[y_index], y):
+        raise ValueError(
+            f"y has labels that are not among the classes {classes.tolist()}: "
+            f"{np.setdiff1d(y, classes).tolist()}. Give every class in the "
+            "first call's classes."
+        )
+    return y_index
+
+
+def _class_weighted(estimator, classes, y, y_index, sample_weight, dtype,
+                    min_classes=2):  # fmt: skip
+    """Check that ``min_classes`` classes have weight (two for a fit; one for
+    a chunk of a stream, whose classes are known); multiply in
+    ``estimator.class_weight``."""
     class_totals = np.bincount(y_index, weights=sample_weight, minlength=len(classes))
     present = class_totals > 0
-    if len(classes) < 2 or present.sum() < 2:
+    if len(classes) < 2 or present.sum() < min_classes:
         kept = classes[present].tolist()
+        got = f"one class: {kept}" if kept else "none"
         raise ValueError(
-            f"{type(estimator).__name__} needs samples of at least 2 classes with "
-            f"positive weight, but got one class: {kept}. Give it samples of "
-            "another class (or non-zero sample_weight for them)."
+            f"{type(estimator).__name__} needs samples of at least {min_classes} "
+            f"class{'es' if min_classes > 1 else ''} with positive weight, but got "
+            f"{got}. Give it samples of another class (or non-zero sample_weight "
+            "for them)."
         )
     class_weight = getattr(estimator, "class_weight", None)
     if class_weight is None:

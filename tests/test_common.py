@@ -7,6 +7,7 @@ from sklearn_gdlogreg import (
     GradientDescentLogisticRegression,
     GradientDescentLogisticRegressionCV,
     ImageFlattener,
+    MiniBatchLogisticRegression,
     PixelScaler,
 )
 
@@ -20,6 +21,11 @@ from sklearn_gdlogreg import (
         # 3 folds, as scikit-learn checks LogisticRegressionCV: some checks fit
         # 3 samples per class.
         GradientDescentLogisticRegressionCV(cv=3),
+        # The default batch size takes the checks' few rows in one batch:
+        # weights are then repeated rows, as the weight checks ask.
+        MiniBatchLogisticRegression(),
+        MiniBatchLogisticRegression(solver="sgd", l1_ratio=0.5),
+        MiniBatchLogisticRegression(solver="rmsprop", schedule="adaptive"),
         PixelScaler(),
         ImageFlattener(),
     ]

@@ -7,7 +7,10 @@ import pytest
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_gdlogreg import GradientDescentLogisticRegression
+from sklearn_gdlogreg import (
+    GradientDescentLogisticRegression,
+    MiniBatchLogisticRegression,
+)
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -92,3 +95,36 @@ def test_a_fit_raises_a_clear_error_or_gives_a_finite_valid_model(problem):
     assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
     assert np.all((proba >= 0) & (proba <= 1))
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n_samples=st.integers(4, 40),
+    n_classes=st.integers(2, 4),
+    batch_size=st.integers(1, 50),
+    epochs=st.integers(1, 3),
+    solver=st.sampled_from(["sgd", "rmsprop", "adam"]),
+    shuffle=st.booleans(),
+    float32=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_property_partial_fit_is_fit_by_epochs(
+    n_samples, n_classes, batch_size, epochs, solver, shuffle, float32, seed
+):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, 3)).astype(np.float32 if float32 else np.float64)
+    y = np.arange(n_samples) % n_classes  # every class present
+    params = dict(
+        solver=solver, batch_size=batch_size, shuffle=shuffle, random_state=seed
+    )
+    fitted = MiniBatchLogisticRegression(max_iter=epochs, tol=None, **params)
+    fitted.fit(X, y)
+    streamed = MiniBatchLogisticRegression(**params)
+    for _ in range(epochs):
+        streamed.partial_fit(X, y, classes=np.arange(n_classes))
+    np.testing.assert_array_equal(streamed.coef_, fitted.coef_)
+    np.testing.assert_array_equal(streamed.intercept_, fitted.intercept_)
+    assert streamed.coef_.dtype == X.dtype
+    n_batches = -(-n_samples // min(batch_size, n_samples))
+    assert fitted.t_ == epochs * n_batches
+    assert np.all(np.isfinite(fitted.loss_curve_))

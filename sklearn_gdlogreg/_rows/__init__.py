@@ -150,19 +150,20 @@ def gathered(array):
     return array.compute() if is_dask_array(array) else array
 
 
-def rows_for_fit(estimator, X, y):
+def rows_for_fit(estimator, X, y, reset=True):
     """The rows of ``X`` and ``y``, checked for ``estimator.fit``.
 
     In memory, ``validate_data`` in X's namespace (sparse accepted, float32 or
     float64); streamed or distributed, the shape and values of X as they are
-    read, never loaded. Sets ``n_features_in_`` (and ``feature_names_in_``).
+    read, never loaded. Sets ``n_features_in_`` (and ``feature_names_in_``);
+    with ``reset=False`` (a later ``partial_fit``), checks X against them.
 
     Returns
     -------
     rows : Rows
     y : ndarray
     """
-    data, y = kind_of(X).checked_for_fit(estimator, X, y)
+    data, y = kind_of(X).checked_for_fit(estimator, X, y, reset)
     return make_rows(data), y
 
 

@@ -10,6 +10,7 @@ import contextlib
 import copy
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils._array_api import (
     _matching_numpy_dtype,
     check_same_namespace,
@@ -142,17 +143,18 @@ class Rows:
             raise ValueError(cls.kernel_error)
 
     @classmethod
-    def checked_for_fit(cls, estimator, X, y):
+    def checked_for_fit(cls, estimator, X, y, reset=True):
         """``(data, y)`` checked for ``estimator.fit``, ``data`` for ``make_rows``.
 
         The default, for rows not in memory: the rows are made (the kind checks
         X's shape and values), the number of features (and their names) set on
-        ``estimator`` as ``validate_data`` does, and ``y`` checked against the
-        number of samples without reading ``X``.
+        ``estimator`` as ``validate_data`` does (with ``reset=False``, checked
+        against those set: a later ``partial_fit``), and ``y`` checked against
+        the number of samples without reading ``X``.
         """
         rows = cls(X)
-        _check_feature_names(estimator, rows, reset=True)
-        _check_n_features(estimator, rows, reset=True)
+        _check_feature_names(estimator, rows, reset=reset)
+        _check_n_features(estimator, rows, reset=reset)
         y = column_or_1d(y, warn=True)
         check_consistent_length(np.empty((rows.shape[0], 0)), y)
         return rows, y
@@ -246,7 +248,7 @@ class Rows:
         """
         bound = copy.copy(self)
         bound.loss = loss
-        bound.target = target
+        bound.target = bound.host_target = target
         bound.sample_weight = sample_weight
         bound.fit_intercept = fit_intercept
         # Each sample's share of the mean (one value for all without weights),
@@ -271,6 +273,29 @@ class Rows:
 
     def _bound(self):
         """What a kind prepares once bound (targets on the device, say)."""
+
+    def mini_batches(self, batch_size, random_state=None):
+        """Yield the bound rows of each mini-batch of one pass over the rows.
+
+        Each batch ``B`` is an unbiased sample of the data term: its samples'
+        shares are ``s_i / S * n / |B|`` (``S`` the whole data's weight sum),
+        so that its mean loss is, in expectation over the batches of a pass,
+        the whole data's. The last batch may be smaller.
+
+        Parameters
+        ----------
+        batch_size : int
+        random_state : numpy.random.RandomState or None
+            Shuffles the rows of each pass; None visits them in order.
+
+        Only NumPy and sparse rows in memory hand out batches yet: the others
+        raise ``ValueError``.
+        """
+        raise ValueError(
+            f"Mini-batches are not handed out by {type(self).__name__} yet: pass X "
+            "in memory, as a NumPy array or a SciPy sparse matrix, or fit "
+            "GradientDescentLogisticRegression, which reads it where it lives."
+        )
 
     def select(self, models):
         """The bound rows for the models at index ``models`` only: themselves,
@@ -349,11 +374,16 @@ n_features)
         )
 
     @classmethod
-    def checked_for_fit(cls, estimator, X, y):
+    def checked_for_fit(cls, estimator, X, y, reset=True):
         """``validate_data(estimator, X, y)`` in X's namespace, sparse accepted."""
         xp, _, _ = get_namespace_and_device(X)
         return validate_data(
-            estimator, X, y, accept_sparse=ACCEPT_SPARSE, dtype=[xp.float64, xp.float32]
+            estimator,
+            X,
+            y,
+            accept_sparse=ACCEPT_SPARSE,
+            dtype=[xp.float64, xp.float32],
+            reset=reset,
         )
 
     @classmethod
@@ -374,6 +404,38 @@ n_features)
         """The rows at ``indices``, in memory too (``make_rows`` then chooses
         the subset's own kind)."""
         return type(self)(self.X[indices])
+
+    def mini_batches(self, batch_size, random_state=None):
+        """Batches of rows taken at shuffled indices (see :meth:`Rows.mini_batches`):
+        copies of the dtype and format of ``X`` (float32 stays, sparse stays
+        sparse; CSC is read as CSR, whose rows are cheap to take)."""
+        rows = self
+        if sp.issparse(self.X) and self.X.format != "csr":
+            rows = copy.copy(self)
+            rows.X = self.X.tocsr()
+        n_samples = self.shape[0]
+        order = (
+            np.arange(n_samples)
+            if random_state is None
+            else random_state.permutation(n_samples)
+        )
+        for start in range(0, n_samples, batch_size):
+            yield rows.batch(order[start : start + batch_size])
+
+    def batch(self, indices):
+        """The bound rows at ``indices``, each share times ``n / len(indices)``:
+        an unbiased sample of the data term (their kind chosen by
+        ``make_rows`` for their size)."""
+        from . import make_rows
+
+        weight = None if self.sample_weight is None else self.sample_weight[indices]
+        return make_rows(self.take(indices)).bind(
+            self.loss,
+            self.host_target[..., indices],
+            weight,
+            self.fit_intercept,
+            weight_sum=self.weight_sum * len(indices) / self.shape[0],
+        )
 
     def row_chunks(self, size):
         n_samples = self.shape[0]
