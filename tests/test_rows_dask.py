@@ -166,7 +166,7 @@ def test_cluster_spectral_fit_reaches_the_in_memory_solution(client, n_classes):
     """Spectral steps are ratios of sums: summed in another order, the path may
     part from the in-memory one by rounding, but not the solution."""
     X, y, weight = _data(n_classes)
-    params = dict(solver="bb", class_weight="balanced", l1_ratio=0.3, tol=1e-7)
+    params = dict(solver="bb", class_weight="balanced", l1_ratio=0.3, tol=1e-9)
     reference = GradientDescentLogisticRegression(**params).fit(X, y, weight)
     model = GradientDescentLogisticRegression(**params).fit(
         da.from_array(X, chunks=(500, 8)), y, weight

@@ -300,7 +300,7 @@ class Rows:
     def select(self, models):
         """The bound rows for the models at index ``models`` only: themselves,
         but where the weights are per model."""
-        if np.ndim(self.host_share) < 2:
+        if not self.per_model_weights or np.ndim(self.host_share) < 2:
             return self
         selected = copy.copy(self)
         selected.share = selected.host_share = self.host_share[models]
