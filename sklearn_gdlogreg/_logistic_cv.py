@@ -27,7 +27,7 @@ from ._logistic import (
     _fitted_attributes,
     resolved_solver,
 )
-from ._namespace import as_numpy
+from ._namespace import as_numpy, namespace_of
 from ._planner import descend_path
 from ._predict import LinearPredictionsMixin, _labels
 from ._problem import TrainingProblem
@@ -333,9 +333,8 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
             raw = numpy_raw(
                 X_test, params[:, :p], params[:, p] if p < params.shape[1] else 0
             )
-            return float(
-                np.average(_labels(problem.classes, raw, np) == y_test, weights=weight)
-            )
+            labels = _labels(problem.classes, raw, namespace_of(raw)[0])
+            return float(np.average(labels == y_test, weights=weight))
 
         return accuracy
 

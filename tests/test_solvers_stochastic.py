@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from sklearn_gdlogreg._namespace import namespace_of
 from sklearn_gdlogreg._penalty import penalty_for
 from sklearn_gdlogreg._solvers.epochs import NoImprovement, Schedule
 from sklearn_gdlogreg._solvers.stochastic import (
@@ -135,8 +136,9 @@ def test_make_update_rule_refuses_unknown_names():
 
 
 def test_prox_with_a_step_per_coordinate_thresholds_each():
-    penalty = penalty_for(1.0, 1.0, 1.0, 2, np)  # l1 = 1, one intercept after
     params = np.array([[[0.5, -0.5, 3.0]]])
+    # l1 = 1, one intercept after; NumPy through its array-API wrapper
+    penalty = penalty_for(1.0, 1.0, 1.0, 2, namespace_of(params)[0])
     steps = np.array([[[0.2, 1.0, 5.0]]])
     penalty.prox(params, steps)
     # 0.5 - 0.2 = 0.3; |-0.5| - 1.0 < 0: zero; the intercept is untouched.
