@@ -199,6 +199,11 @@ def _threaded_sums(queue=None):
     return sums.loss[0]
 
 
+# Python 3.12+ warns of fork() in a process with threads, which this test makes
+# on purpose (the kernel's pool must be rebuilt in the child).
+@pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
+)
 def test_a_forked_child_runs_the_pass_in_threads_of_its_own():
     # The parent's pool exists; its threads do not in a forked child.
     import multiprocessing
