@@ -168,6 +168,14 @@ def cat_data(config):
     return None
 
 
+def standardized(loader):
+    """A scikit-learn data set's ``(X, y)``, X standardized."""
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
 def flat_pixels(images, max_value=255.0):
     """Images as rows scaled to [0, 1], via the package's transformers."""
     from sklearn.pipeline import make_pipeline

@@ -21,7 +21,6 @@ import numpy as np
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_gdlogreg import (
     GradientDescentLogisticRegression,
@@ -37,6 +36,7 @@ from ._common import (
     fmt,
     limit_threads,
     quiet_convergence,
+    standardized,
     timed,
 )
 
@@ -49,8 +49,7 @@ def datasets(config):
     """The search's data sets: scaled as their users scale them."""
     sets = {}
     for name, loader in (("breast_cancer", load_breast_cancer), ("wine", load_wine)):
-        X, y = loader(return_X_y=True)
-        sets[f"{name} (standardized)"] = (StandardScaler().fit_transform(X), y)
+        sets[f"{name} (standardized)"] = standardized(loader)
     if config.quick:  # a smoke test: two small sets
         return sets
     X, y = load_digits(return_X_y=True)
@@ -194,10 +193,11 @@ def run(config):
                 fmt(chosen["LogisticRegressionCV"], 4),
             ])  # fmt: skip
         best = _best(timings)
+        one = {key: value.median for key, value in timings["one thread"].items()}
         result.headline.append(
             f"{name}: over {N_CS} Cs, ours / LogisticRegressionCV "
-            f"{timings['one thread']['ours'].median / timings['one thread']['LogisticRegressionCV'].median:.2f} "  # noqa: E501
-            f"at one thread, {best['ours'] / best['LogisticRegressionCV']:.2f} at "
+            f"{one['ours'] / one['LogisticRegressionCV']:.2f} at one thread, "
+            f"{best['ours'] / best['LogisticRegressionCV']:.2f} at "
             f"each one's best; C {chosen['ours']:.4g} (LogisticRegressionCV "
             f"{chosen['LogisticRegressionCV']:.4g}); GridSearchCV(ours) / ours "
             f"{best['GridSearchCV(ours)'] / best['ours']:.2f}; "
