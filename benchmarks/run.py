@@ -24,6 +24,7 @@ from benchmarks import (  # noqa: E402
     dask_cluster,
     iteration_cost,
     learning_rate_search,
+    minibatch,
     out_of_core,
     solvers,
     speed_to_answer,
@@ -42,6 +43,7 @@ BENCHMARKS = {
     "course_run": course_run,
     "out_of_core": out_of_core,
     "dask_cluster": dask_cluster,
+    "minibatch": minibatch,
 }
 
 

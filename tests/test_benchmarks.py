@@ -25,6 +25,7 @@ NAMES = [
     "solvers",
     "speed_to_answer",
     "cv_search",
+    "minibatch",
 ]
 
 
