@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-# Each benchmark runs in quick mode: a minute in all (``pytest -m slow``; CI
-# runs them).
-pytestmark = pytest.mark.slow
+# Each benchmark runs in quick mode: minutes in all (``pytest -m slow``; CI
+# runs them). One xdist worker takes every test here, so that the quick run
+# (a module fixture) is made once, not once per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("benchmarks")]
 
 REPO = Path(__file__).resolve().parents[1]
 NAMES = [
@@ -37,7 +38,7 @@ def quick_run(tmp_path_factory):
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1200,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     return results, run
