@@ -19,6 +19,7 @@ from ._messages import ParameterError, features_overflow, features_underflow
 from ._penalty import penalty_for
 from ._protocols import Objective
 from ._rows import make_rows
+from ._solvers import gradient_descent
 
 
 def linear_objective(loss, X, target, sample_weight, C, fit_intercept,
@@ -103,6 +104,12 @@ class LinearObjective(Objective):
         """The context a descent of this objective runs in (its rows')."""
         return self.data.running()
 
+    def descend(self, params, **options):
+        """:func:`~sklearn_gdlogreg._solvers.gradient_descent` in the
+        coefficients themselves (the variables :func:`_planner.plan` may
+        change)."""
+        return gradient_descent(self, params, **options)
+
     def select(self, models):
         """The same objective for the models at index ``models`` only."""
         penalty = self.penalty.select(models)
@@ -165,6 +172,11 @@ class LinearObjective(Objective):
         """
         with np.errstate(over="ignore", invalid="ignore"):
             squared_norm = self.data.squared_norm(exact)
+        return self.lipschitz_from(squared_norm)
+
+    def lipschitz_from(self, squared_norm):
+        """The bound of :meth:`lipschitz_constant` from ``||W^(1/2) X1||_2^2``
+        (or a bound of it), with features beyond the dtype's range refused."""
         if not np.isfinite(squared_norm):
             raise ParameterError(features_overflow())
         lipschitz = self.data.loss.curvature_bound() * squared_norm

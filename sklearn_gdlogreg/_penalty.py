@@ -144,13 +144,20 @@ class ElasticNet(L2):
         coef = params[..., : self.n_features]
         return self.l1 * model_sums(self.xp, self.xp.abs(coef))
 
-    def prox(self, params, steps):
+    def prox(self, params, steps, scale=None):
         """Soft-thresholding, in place: ``w <- sign(w) max(|w| - step l1, 0)``
         on the coefficients, the minimiser of ``l1 ||w||_1 + ||w - params||^2
-        / (2 step)``."""
+        / (2 step)``.
+
+        With ``scale``, the minimiser of ``l1 ||scale * z||_1 + ||z -
+        params||^2 / (2 step)``: each coordinate's threshold is ``step l1
+        scale_j``.
+        """
         xp = self.xp
         coef = params[..., : self.n_features]
         threshold = per_model(xp, np.asarray(steps) * self.l1, coef)
+        if scale is not None:
+            threshold = threshold * scale[..., : self.n_features]
         shrunk = xp.clip(xp.abs(coef) - threshold, min=0)
         params[..., : self.n_features] = xp.sign(coef) * shrunk
         return params

@@ -87,8 +87,13 @@ class Penalty:
         """The nonsmooth part's value per model, ``(k,)`` on the host."""
         return np.zeros(params.shape[0])
 
-    def prox(self, params, steps):
-        """The proximal step of the nonsmooth part with ``steps`` (k,), in place."""
+    def prox(self, params, steps, scale=None):
+        """The proximal step of the nonsmooth part with ``steps`` (k,), in place.
+
+        With ``scale`` (shaped as ``params``, or to broadcast), the step of
+        ``g(scale * params)`` in the coordinates ``params`` (a diagonal
+        preconditioner's: each coefficient's own step ``steps * scale^2``).
+        """
         return params
 
     def lipschitz(self):

@@ -22,6 +22,7 @@ NAMES = [
     "learning_rate_search",
     "standardization",
     "solvers",
+    "preconditioning",
     "speed_to_answer",
 ]
 

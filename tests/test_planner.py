@@ -3,9 +3,15 @@
 import numpy as np
 import pytest
 
-from sklearn_gdlogreg import GradientDescentLogisticRegressionCV, _planner, _row_space
+from sklearn_gdlogreg import (
+    GradientDescentLogisticRegression,
+    GradientDescentLogisticRegressionCV,
+    _planner,
+    _row_space,
+)
 from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._objective import linear_objective
+from sklearn_gdlogreg._preconditioner import PreconditionedObjective
 from sklearn_gdlogreg._solvers import auto_step, gradient_descent
 
 
@@ -89,3 +95,27 @@ def test_the_plan_keeps_the_coefficients_where_the_row_space_does_not_apply(
         )
         np.testing.assert_array_equal(planned.params, alone.params)
     assert used == [None, None]
+
+
+def test_the_default_keeps_the_row_space_and_a_request_preconditions(wide, monkeypatch):
+    # A diagonal preconditioner's steps leave the row space: "auto" descends
+    # there without one (its iterations are cheaper), True preconditions in
+    # the coefficients; both reach the same model.
+    X, y = wide
+    X = X * np.logspace(-1, 1, X.shape[1])
+    used = _used_row_space(monkeypatch)
+    planned = []
+    plan = _planner.plan
+
+    def recorded(*args, **kwargs):
+        planned.append(plan(*args, **kwargs))
+        return planned[-1]
+
+    monkeypatch.setattr("sklearn_gdlogreg._logistic.plan", recorded)
+    options = {"tol": 1e-8, "max_iter": 5000}
+    default = GradientDescentLogisticRegression(**options).fit(X, y)
+    assert isinstance(planned[-1], _row_space.RowSpaceObjective)
+    asked = GradientDescentLogisticRegression(precondition=True, **options).fit(X, y)
+    assert isinstance(planned[-1], PreconditionedObjective)
+    assert len(used) == 1  # not even consulted when asked for by name
+    np.testing.assert_allclose(asked.coef_, default.coef_, rtol=1e-4, atol=1e-6)

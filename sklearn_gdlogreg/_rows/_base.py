@@ -25,7 +25,11 @@ from sklearn.utils.validation import (
 )
 
 from .._namespace import namespace_of, on_device
-from .._step_bound import squared_frobenius_norm, squared_spectral_norm
+from .._step_bound import (
+    column_squares,
+    squared_frobenius_norm,
+    squared_spectral_norm,
+)
 
 #: The kernels ``make_rows`` takes (see there).
 KERNELS = ("auto", "fused", "numpy")
@@ -274,15 +278,29 @@ class Rows:
         """The values of :meth:`loss_gradient` (one pass over ``X`` at most)."""
         return self.loss_gradient(params)[0]
 
-    def squared_norm(self, exact=True):
+    def squared_norm(self, exact=True, column_scale=None):
         """``||W^(1/2) [X, 1]||_2^2`` with W the samples' shares (the step bound).
 
         With ``exact=False``, the Frobenius norm's square, an upper bound in
-        one pass over ``X``.
+        one pass over ``X``. With ``column_scale`` ``s`` (float64, of shape
+        ``(n_features + fit_intercept,)``), the norm of ``W^(1/2) [X, 1]
+        diag(s)``.
         """
-        weight = on_device(self.xp, np.reshape(self.host_share, -1), self.device)
-        norm = squared_spectral_norm if exact else squared_frobenius_norm
-        return norm(self, weight, self.fit_intercept)
+        weight = self._weight()
+        if not exact:
+            if column_scale is None:
+                return squared_frobenius_norm(self, weight, self.fit_intercept)
+            return float(self.column_squares() @ np.square(column_scale))
+        return squared_spectral_norm(self, weight, self.fit_intercept, column_scale)
+
+    def column_squares(self):
+        """The diagonal of ``[X, 1]^T W [X, 1]`` (W the samples' shares): each
+        column's weighted mean square, float64 on the host, in one pass."""
+        return column_squares(self, self._weight(), self.fit_intercept)
+
+    def _weight(self):
+        """The samples' shares in X's namespace, on its device."""
+        return on_device(self.xp, np.reshape(self.host_share, -1), self.device)
 
     def running(self):
         """The context a whole descent over these rows runs in (none needed)."""
