@@ -103,22 +103,12 @@ def timed_fairly(function, repeats):
 
 @contextmanager
 def limit_threads(limit):
-    """BLAS, OpenMP and numba on ``limit`` threads (None: their defaults)."""
-    try:
-        import numba
-    except ImportError:
-        numba = None
-    if numba is not None:
-        previous = numba.get_num_threads()
-        numba.set_num_threads(
-            numba.config.NUMBA_NUM_THREADS if limit is None else limit
-        )
-    try:
-        with threadpoolctl.threadpool_limits(limit):
-            yield
-    finally:
-        if numba is not None:
-            numba.set_num_threads(previous)
+    """BLAS, OpenMP and the fused kernel on ``limit`` threads (None: their
+    defaults)."""
+    from sklearn_gdlogreg._kernels import limit_threads as kernel_threads
+
+    with threadpoolctl.threadpool_limits(limit), kernel_threads(limit):
+        yield
 
 
 @contextmanager
@@ -176,6 +166,14 @@ def cat_data(config):
             except FileNotFoundError:
                 continue
     return None
+
+
+def standardized(loader):
+    """A scikit-learn data set's ``(X, y)``, X standardized."""
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
 
 
 def flat_pixels(images, max_value=255.0):

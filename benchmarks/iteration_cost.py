@@ -6,19 +6,23 @@ seconds per ``X @ w``) is what the speed work is judged by.
 
 Seconds per iteration come from the public API: two fits with a fixed learning
 rate and ``tol=0``, ``k1`` and ``k0`` iterations, ``(T(k1) - T(k0)) / (k1 - k0)``,
-so that validation and set-up cancel out. The two-pass NumPy evaluation (the
-reference path: ``X @ w``, then ``X.T @ r``) is timed beside it. The machine is
+so that validation and set-up cancel out; the fits read X by the fused kernel
+from their first evaluation (by default a fit leaves its first GB of reading
+to NumPy's two passes, which a difference of two short fits would time). The
+two-pass NumPy evaluation (the reference path: ``X @ w``, then ``X.T @ r``) is
+timed beside it. The machine is
 shared, so each round times all three one after the other, and the ratios are
 medians over rounds.
 
 Each size is timed with every library on one thread (OpenBLAS for ``X @ w``,
-numba for the kernel) and with the default threads (both use both cores). A
+the kernel's threads) and with the default threads (both use both cores). A
 short pause precedes each timed call: OpenBLAS's and OpenMP's threads keep
 spinning after a call, and would otherwise take the cores from the next one
 (seen: a 2-thread float32 pass timed right after a 2-thread ``X @ w`` took
 1.5x its time alone).
 """
 
+import math
 import statistics
 import time
 
@@ -27,6 +31,7 @@ import numpy as np
 from sklearn_gdlogreg import GradientDescentLogisticRegression
 from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._objective import linear_objective
+from sklearn_gdlogreg._rows.fused import DeferredFusedRows
 
 from ._common import Result, Table, fmt, limit_threads
 
@@ -34,6 +39,8 @@ from ._common import Result, Table, fmt, limit_threads
 FULL_SHAPES = ((256, 100), (256, 1000), (256, 2000), (12_288, 1000), (12_288, 2000))
 QUICK_SHAPES = ((256, 2), (256, 8), (12_288, 8))
 PAUSE_SECONDS = 0.05
+# The least time between the two fits whose difference gives an iteration's.
+RESOLVED_SECONDS = 0.1
 _THREAD_WORDS = {"1": "every library on one thread", "default": "default threads"}
 
 
@@ -56,18 +63,38 @@ def _rounds(X, y, repeats):
 
     def fit(k):
         model = GradientDescentLogisticRegression(learning_rate=1e-3, max_iter=k, tol=0)
-        return model.fit(X, y)
+        deferred, DeferredFusedRows.numpy_bytes = DeferredFusedRows.numpy_bytes, 0
+        try:
+            return model.fit(X, y)
+        finally:
+            DeferredFusedRows.numpy_bytes = deferred
 
     fit(k0), numpy_path.loss_gradient(params), X @ w  # warm up: compile, caches
+    # Enough iterations between the two fits that their difference stands
+    # well above the timer's and the machine's noise.
+    matvec = min(_seconds(lambda: X @ w) for _ in range(3))
+    k1 = max(k1, k0 + math.ceil(RESOLVED_SECONDS / matvec))
     rounds = []
     for _ in range(repeats):
         matvec = min(_seconds(lambda: X @ w) for _ in range(3))
         iteration = (_seconds(lambda: fit(k1)) - _seconds(lambda: fit(k0))) / (k1 - k0)
+        if iteration <= 0:  # the difference is noise: not a measurement
+            iteration = math.nan
         two_pass = min(
             _seconds(lambda: numpy_path.loss_gradient(params)) for _ in range(2)
         )
         rounds.append((matvec, iteration, two_pass))
     return rounds
+
+
+def _median_resolved(ratios):
+    """The median of the ratios measured (NaN: below resolution), or NaN when
+    half of them or more were not."""
+    ratios = list(ratios)
+    measured = [r for r in ratios if not math.isnan(r)]
+    if 2 * len(measured) <= len(ratios):
+        return math.nan
+    return statistics.median(measured)
 
 
 def run(config):
@@ -88,11 +115,13 @@ def run(config):
             "iteration / X @ w",
             "NumPy two-pass evaluation / X @ w",
         ],  # fmt: skip
-        note="Threads: every library on one thread (threadpoolctl, numba's "
-        "set_num_threads), or all at their defaults (2). Each round times X @ w "
+        note="Threads: every library on one thread (threadpoolctl, the kernel's "
+        "limit_threads), or all at their defaults (2). Each round times X @ w "
         "(best of 3), one iteration (from two fits) and the two-pass NumPy "
         "evaluation (best of 2), one after the other, each after a 50 ms pause; "
-        "the ratios are medians over rounds. Milliseconds are this machine's.",
+        "the ratios are medians over rounds. Milliseconds are this machine's. "
+        "– : below resolution (the two fits' difference was not above the "
+        "noise in most rounds).",
     )
     rng = np.random.RandomState(0)
     shapes = QUICK_SHAPES if config.quick else FULL_SHAPES
@@ -106,8 +135,8 @@ def run(config):
             with limit_threads(threads):
                 rounds = _rounds(X, y, max(config.repeats, 3))
             columns = zip(*rounds, strict=True)
-            matvec, iteration, two_pass = (statistics.median(c) for c in columns)
-            ratio = statistics.median(r[1] / r[0] for r in rounds)
+            matvec, iteration, two_pass = (_median_resolved(c) for c in columns)
+            ratio = _median_resolved(r[1] / r[0] for r in rounds)
             two_pass_ratio = statistics.median(r[2] / r[0] for r in rounds)
             label = "1" if threads else "default"
             result.raw[f"{label}-{n_features}-{X.dtype}-{megabytes}MB"] = {
@@ -153,7 +182,7 @@ def run(config):
                 for dtype in ("float64", "float32")
             }
             ratios = ", ".join(
-                f"{dtype} ({r['nbytes'] / 1e9:.2g} GB) {r['ratio']:.2f}× "
+                f"{dtype} ({r['nbytes'] / 1e9:.2g} GB) {_times(r['ratio'])} "
                 f"(two-pass NumPy {r['two_pass_ratio']:.2f}×)"
                 for dtype, r in largest.items()
             )
@@ -162,3 +191,8 @@ def run(config):
                 f"iteration costs {ratios} one X @ w (goal ≤ 1.25)."
             )
     return result
+
+
+def _times(ratio):
+    """A ratio for the headline: "1.05×", or that it was not resolved."""
+    return "below resolution" if math.isnan(ratio) else f"{ratio:.2f}×"

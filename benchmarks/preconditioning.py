@@ -350,7 +350,9 @@ def spectral_rna(objective, max_iter, target, every=10, diagonal=None):
 def _metric(objective, diagonal):
     """``objective`` in the coordinates of ``diagonal``, as the estimator
     builds them (the columns' squares known for the first spectral step)."""
-    return PreconditionedObjective(objective, diagonal, objective.data.column_squares())
+    return PreconditionedObjective(
+        objective, objective.data.column_squares(), lambda *_: diagonal
+    )
 
 
 def diagonals(objective):

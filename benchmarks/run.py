@@ -20,6 +20,7 @@ if __package__ in (None, ""):  # run as a script: make the package importable
 from benchmarks import (  # noqa: E402
     compare_sklearn,
     course_run,
+    cv_search,
     dask_cluster,
     iteration_cost,
     learning_rate_search,
@@ -35,6 +36,7 @@ BENCHMARKS = {
     "compare_sklearn": compare_sklearn,
     "iteration_cost": iteration_cost,
     "learning_rate_search": learning_rate_search,
+    "cv_search": cv_search,
     "standardization": standardization,
     "solvers": solvers,
     "preconditioning": preconditioning,
@@ -132,11 +134,16 @@ def render(results, *, plots_from, results_dir):
         "Ratios measured within one run are the headline; absolute times are this "
         "machine's only. Raw numbers: `benchmarks/results/*.json`.",
         "",
+        "## Headline figures",
+        "",
     ]
+    # Every benchmark's headline first, then the details.
+    for result in results:
+        lines += [f"**{result['title']}** ({result['seconds']:.0f} s)", ""]
+        lines += [f"- {line}" for line in result["headline"]] + [""]
     relative = os.path.relpath(results_dir, plots_from)
     for result in results:
         lines += [f"## {result['title']}", ""]
-        lines += [f"- {line}" for line in result["headline"]] + [""]
         for table in result["tables"]:
             lines += [f"### {table['title']}", ""]
             lines.append("| " + " | ".join(table["columns"]) + " |")

@@ -40,6 +40,7 @@ from ._common import (
     fmt,
     limit_threads,
     quiet_convergence,
+    standardized,
     timed,
 )
 
@@ -50,15 +51,10 @@ SOLVERS = {
 }
 
 
-def _standardized(loader):
-    X, y = loader(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
 def default_sets(config):
-    yield "breast_cancer (standardized)", *_standardized(load_breast_cancer)
-    yield "iris (standardized)", *_standardized(load_iris)
-    yield "wine (standardized)", *_standardized(load_wine)
+    yield "breast_cancer (standardized)", *standardized(load_breast_cancer)
+    yield "iris (standardized)", *standardized(load_iris)
+    yield "wine (standardized)", *standardized(load_wine)
     digits = load_digits()
     yield "digits/16 odd vs even", digits.data / 16, digits.target % 2
     yield "digits/16 10 classes", digits.data / 16, digits.target
@@ -69,7 +65,7 @@ def default_sets(config):
 
 def hard_sets(config):
     """Data, labels and options for the time-to-1e-6 comparison."""
-    yield "breast_cancer (standardized)", *_standardized(load_breast_cancer), {}
+    yield "breast_cancer (standardized)", *standardized(load_breast_cancer), {}
     if config.quick:
         return
     digits = load_digits()
@@ -118,7 +114,7 @@ def run_defaults(config, result):
                  "÷ lbfgs time, default threads", "÷ lbfgs time, one thread"],
         note="objective gap: (J - J*) / J* with J* from lbfgs at tol=1e-12; time "
         "over LogisticRegression()'s, both at default threads, then both on one "
-        "thread (threadpoolctl; numba one thread); medians.",
+        "thread (threadpoolctl; the kernel one thread); medians.",
     )  # fmt: skip
     for name, X, y in default_sets(config):
         with warnings.catch_warnings(record=True) as caught:
@@ -189,7 +185,7 @@ def run_iteration_overhead(config, result):
     )
     digits = load_digits()
     sets = [
-        ("breast_cancer (standardized)", *_standardized(load_breast_cancer)),
+        ("breast_cancer (standardized)", *standardized(load_breast_cancer)),
         ("digits/16 odd vs even", digits.data / 16, digits.target % 2),
         ("digits/16 10 classes", digits.data / 16, digits.target),
     ]
@@ -267,7 +263,7 @@ def run_time_to_answer(config, result):
             note="J* from lbfgs at tol=1e-14; each solver's time is that of a fit "
             "stopped after the fewest iterations reaching (1 + 1e-6) J*; lbfgs "
             "(tol=1e-14) likewise. Medians. One thread: threadpoolctl limits "
-            "BLAS and OpenMP, numba runs one thread.",
+            "BLAS and OpenMP, the kernel runs one thread.",
         )
     for name, X, y, options in hard_sets(config):
         with quiet_convergence():

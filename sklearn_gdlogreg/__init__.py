@@ -15,6 +15,7 @@ _SOURCES = {
     "GradientDescentLogisticRegression": "._logistic",
     "GradientDescentLogisticRegressionCV": "._logistic_cv",
     "ImageFlattener": ".preprocessing",
+    "MiniBatchLogisticRegression": "._minibatch",
     "PixelScaler": ".preprocessing",
     "logistic_objective": "._logistic",
 }
@@ -23,6 +24,7 @@ __all__ = [
     "GradientDescentLogisticRegression",
     "GradientDescentLogisticRegressionCV",
     "ImageFlattener",
+    "MiniBatchLogisticRegression",
     "PixelScaler",
     "__version__",
     "logistic_objective",
@@ -31,6 +33,7 @@ __all__ = [
 if TYPE_CHECKING:  # what static tools see
     from ._logistic import GradientDescentLogisticRegression, logistic_objective
     from ._logistic_cv import GradientDescentLogisticRegressionCV
+    from ._minibatch import MiniBatchLogisticRegression
     from .preprocessing import ImageFlattener, PixelScaler
 
 

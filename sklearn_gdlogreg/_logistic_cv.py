@@ -1,8 +1,8 @@
-"""GradientDescentLogisticRegressionCV: every learning rate of a fold in one descent."""
+"""GradientDescentLogisticRegressionCV: a regularization path per fold, with
+every learning rate of the grid in one descent."""
 
 import copy
 import inspect
-import itertools
 import warnings
 from numbers import Integral, Real
 
@@ -25,17 +25,22 @@ from sklearn.utils.validation import _check_method_params
 from ._logistic import (
     GradientDescentLogisticRegression,
     _fitted_attributes,
+    resolved_solver,
 )
-from ._namespace import as_numpy
-from ._planner import descend
-from ._predict import LinearPredictionsMixin
+from ._namespace import as_numpy, namespace_of
+from ._planner import descend_path
+from ._predict import LinearPredictionsMixin, _labels
 from ._problem import TrainingProblem
 from ._rows import check_subsettable
-from ._solvers import auto_step
+from ._rows._base import numpy_raw
+from ._solvers import Race, auto_step
 
 # A fold's model whose objective makes no new low in this many iterations (and
 # is above its lowest in half of them) cycles: it stops, and scores like divergence.
 STALL_WINDOW = 100
+# Mean scores this close (relative) are a tie, which the fewest iterations win:
+# rates that converge to one model differ only by their rounding.
+TIE_TOLERANCE = 1e-9
 
 #: The parameters of GradientDescentLogisticRegression this estimator has too,
 #: validated alike and passed on to the refit.
@@ -51,25 +56,34 @@ SHARED_PARAMETERS = (
 
 
 class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator):
-    """Gradient-descent logistic regression with the learning rate (and C) by CV.
+    """Gradient-descent logistic regression with C (and the learning rate) by CV.
 
-    Like :class:`~sklearn.linear_model.LogisticRegressionCV`, over
-    ``learning_rates`` (and ``Cs``). In each fold, all the models of the grid
-    descend together: one ``X @ W`` and one ``X.T @ R`` per iteration for all of
-    them (a matrix product instead of one matrix-vector product per model), each
-    model stopping on its own; a learning rate that diverges, or that cycles
-    (its objective makes no new low in 100 iterations), stops there and
-    scores NaN instead of stopping the search. The best combination, by mean
-    score over the folds, is then refitted on all the data.
+    Like :class:`~sklearn.linear_model.LogisticRegressionCV`, and at its
+    defaults the same search: 10 values of ``C``, 5 stratified folds, accuracy,
+    the best C refitted on all the data. In each fold, a regularization path:
+    from the strongest penalty (the smallest C) to the weakest, each C starting
+    from the previous one's solution, with spectral steps for the "auto"
+    learning rate. Give ``learning_rates`` a grid (``learning_rates=8``, say)
+    to choose the step of plain gradient descent too: at each C, all the
+    rates of the grid descend together (one ``X @ W`` and one ``X.T @ R`` per
+    iteration for all of them) and race: once one has converged, those that
+    need more than about twice its iterations stop, as they could not win (a
+    tie in score goes to the rate with the fewest iterations). A rate that
+    diverges, or that cycles (its objective makes no new low in 100
+    iterations), stops there and scores NaN instead of stopping the search.
+    The best combination, by mean score over the folds, is then refitted on
+    all the data, from the folds' average model.
 
     Parameters
     ----------
-    learning_rates : int or array-like of float or "auto", default=8
-        The grid. An int ``n`` means ``n`` steps ``2**i / L`` (``i = 0 .. n - 1``)
-        from the "auto" step ``1 / L`` of each fold's data: the first never
-        diverges, the larger ones often go faster. A list may mix floats and
-        "auto".
-    Cs : int or array-like of float, default=(1.0,)
+    learning_rates : int or array-like of float or "auto", default=("auto",)
+        The grid. The default, "auto" alone, is the learning rate of a single
+        fit: spectral steps that size themselves, the fastest here, with
+        nothing to choose. An int ``n`` means ``n`` steps ``2**i / L`` (``i =
+        0 .. n - 1``) from the "auto" step ``1 / L`` of each fold's data: the
+        first never diverges, the larger ones often go faster. A list may mix
+        floats and "auto".
+    Cs : int or array-like of float, default=10
         Inverse penalty strengths to try; an int ``n`` means ``n`` values from
         ``np.logspace(-4, 4, n)``, as in ``LogisticRegressionCV``.
     cv : int, cross-validation generator or iterable, default=None
@@ -80,18 +94,22 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
         Refit the best combination on all the data; otherwise average the
         folds' coefficients of the best combination.
     max_iter, tol, l1_ratio, solver, fit_intercept, class_weight, verbose
-        As in :class:`GradientDescentLogisticRegression` (``verbose`` only
-        applies to the refit); the grid is of steps, so ``solver="auto"``
-        means plain steps ("gd") here.
+        As in :class:`GradientDescentLogisticRegression` (``max_iter`` for
+        each C of each fold, ``verbose`` only for the refit). ``solver="auto"``
+        means spectral steps ("bb") for the one rate "auto", and plain steps
+        ("gd") for a grid of steps, which spectral steps would not keep.
 
     Attributes
     ----------
     classes_, coef_, intercept_, n_features_in_, feature_names_in_
         As in :class:`GradientDescentLogisticRegression`, from the refit.
     learning_rate_ : float
-        The step of the best learning rate, on all the data.
+        The refit's ``learning_rate_`` (its last step, with spectral ones);
+        without refit, the best rate's step on all the data.
     C_ : float
         The best C.
+    best_index_ : tuple of (int, int)
+        The indices of the best combination in ``Cs_`` and ``learning_rates_``.
     learning_rates_ : list
         The grid as tried: floats, "auto" or "auto*2", "auto*4", ...
     Cs_ : ndarray of shape (n_Cs,)
@@ -120,10 +138,10 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
     >>> from sklearn_gdlogreg import GradientDescentLogisticRegressionCV
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> model = make_pipeline(
-    ...     StandardScaler(), GradientDescentLogisticRegressionCV(max_iter=300)
+    ...     StandardScaler(), GradientDescentLogisticRegressionCV()
     ... ).fit(X, y)
-    >>> model[-1].scores_.shape  # 5 folds, 1 C, 8 learning rates
-    (5, 1, 8)
+    >>> model[-1].scores_.shape  # 5 folds, 10 Cs, 1 learning rate
+    (5, 10, 1)
     >>> model.score(X, y) > 0.98
     True
     """
@@ -143,15 +161,15 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
     def __init__(
         self,
         *,
-        learning_rates=8,
-        Cs=(1.0,),
+        learning_rates=("auto",),
+        Cs=10,
         cv=None,
         scoring=None,
         refit=True,
         max_iter=1000,
         tol=1e-4,
         l1_ratio=0.0,
-        solver="gd",
+        solver="auto",
         fit_intercept=True,
         class_weight=None,
         verbose=0,
@@ -210,16 +228,19 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
             )
         )
         fold_params = self._search(problem, folds, rates, Cs, score_params)
-        best_c, best_r = self._best_combination()
+        best_c, best_r = self.best_index_ = self._best_combination()
         self.Cs_, self.learning_rates_ = Cs, [label for label, _ in rates]
         self.C_ = float(Cs[best_c])
         full = problem.objective(self.C_, self.l1_ratio)
-        self.learning_rate_ = float(self._steps(rates, [best_r], full)[0])
+        solver = self._solver(rates)
+        self.learning_rate_ = float(self._steps(rates, [best_r], full, solver)[0])
+        average = np.mean(list(fold_params[:, best_c, best_r]), axis=0)
         if self.refit:
-            params, curve = self._refit(problem)
+            params, curve = self._refit(
+                problem, full, average, rates[best_r][0], solver
+            )
         else:
-            params = np.mean(list(fold_params[:, best_c, best_r]), axis=0)
-            curve = self.loss_curves_[0, best_c, best_r]
+            params, curve = average, self.loss_curves_[0, best_c, best_r]
         for name, value in _fitted_attributes(
             params,
             problem.X.shape[1],
@@ -254,70 +275,127 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
     def _search(self, problem, folds, rates, Cs, score_params):
         """Every combination of the grid descended on each fold, and scored.
 
+        A regularization path, from the strongest penalty (the smallest C)
+        to the weakest, each C from the last one's solution, for the models
+        of every fold and learning rate at once (over all the rows, each
+        fold's model weighing its own); at each C, the rates of a fold race.
         Sets ``scores_``, ``n_iters_``, ``converged_`` and ``loss_curves_``;
         returns each model's parameters, an array of objects of their shape.
         """
-        grid = list(itertools.product(range(len(Cs)), range(len(rates))))
-        C_per_model = Cs[[c for c, _ in grid]]
-        scorer = _with_labels(self._scorer(), problem.classes)
+        score = self._fold_scorer(problem, folds, score_params)
         shape = (len(folds), len(Cs), len(rates))
         self.scores_ = np.full(shape, np.nan)
         self.n_iters_ = np.zeros(shape, dtype=int)
         self.converged_ = np.zeros(shape, dtype=bool)
         self.loss_curves_ = np.empty(shape, dtype=object)
         fold_params = np.empty(shape, dtype=object)
-        for fold, (train, test) in enumerate(folds):
-            fold_score_params = _check_method_params(
-                problem.X, params=score_params, indices=test
-            )
-            objective = problem.objective(C_per_model, self.l1_ratio, rows=train)
-            steps = self._steps(rates, [r for _, r in grid], objective)
-            result = self._descend_fold(problem, objective, steps)
-            for model, (c, r) in enumerate(grid):
+        order = np.argsort(Cs, kind="stable")  # the strongest penalty first
+        path = self._path(problem, [train for train, _ in folds], rates, Cs[order])
+        for c, result in zip(order, path, strict=True):
+            models = np.ndindex(len(folds), len(rates))
+            for model, (fold, r) in enumerate(models):
                 at = fold, c, r
                 self.n_iters_[at] = result.n_iter[model]
                 self.converged_[at] = result.converged[model]
                 self.loss_curves_[at] = result.loss_curves[model]
                 fold_params[at] = result.params[model]
                 if result.diverged[model] is None:
-                    fitted = self._with_params(result.params[model], problem)
-                    self.scores_[at] = scorer(
-                        fitted, problem.X[test], problem.y[test], **fold_score_params
-                    )
+                    self.scores_[at] = score(result.params[model], fold)
         return fold_params
 
-    def _descend_fold(self, problem, objective, steps):
-        """The models of one fold (one per step), in one descent from zeros."""
+    def _fold_scorer(self, problem, folds, score_params):
+        """``score(params, fold)``: the score of a model on its validation fold.
+
+        By the scorer; for accuracy (``scoring=None``), from the raw
+        predictions directly, as the scorer computes it but without its
+        checks of the data, which cost more than the fold's product.
+        """
+        tests = [
+            (test, _check_method_params(problem.X, params=score_params, indices=test))
+            for _, test in folds
+        ]
+        X, y, p = problem.X, problem.y, problem.X.shape[1]
+        if self.scoring is not None:
+            scorer = _with_labels(self._scorer(), problem.classes)
+
+            def score(params, fold):
+                test, extra = tests[fold]
+                model = self._with_params(params, problem)
+                return scorer(model, X[test], y[test], **extra)
+
+            return score
+        blocks = [
+            (X[test], y[test], extra.get("sample_weight")) for test, extra in tests
+        ]
+
+        def accuracy(params, fold):
+            X_test, y_test, weight = blocks[fold]
+            raw = numpy_raw(
+                X_test, params[:, :p], params[:, p] if p < params.shape[1] else 0
+            )
+            labels = _labels(problem.classes, raw, namespace_of(raw)[0])
+            return float(np.average(labels == y_test, weights=weight))
+
+        return accuracy
+
+    def _path(self, problem, trains, rates, Cs):
+        """The models of every fold and rate along the path of ``Cs``: a
+        DescentResult per C, model ``fold * len(rates) + rate``."""
+        objective = problem.folds_objective(Cs[0], self.l1_ratio, trains, len(rates))
         n_params = problem.X.shape[1] + int(self.fit_intercept)
-        start = np.zeros(
-            (len(steps), problem.loss.n_outputs, n_params), problem.X.dtype
-        )
-        return descend(
+        k = len(trains) * len(rates)
+        start = np.zeros((k, problem.loss.n_outputs, n_params), problem.X.dtype)
+        solver = self._solver(rates)
+        indices = np.tile(np.arange(len(rates)), len(trains))
+        return descend_path(
             objective,
+            Cs,
             start,
-            learning_rate=steps,
+            l1_ratio=self.l1_ratio,
+            learning_rate=lambda at: self._steps(rates, indices, at, solver),
+            # With tol=0 every model runs max_iter: there is no race.
+            race=Race(
+                groups=np.repeat(np.arange(len(trains)), len(rates)),
+                lanes=np.tile(np.arange(len(rates)), len(trains)),
+            )
+            if self.tol > 0
+            else None,
             max_iter=self.max_iter,
             tol=self.tol,
-            # The grid is of fixed steps: "auto" means plain ones here.
-            solver="gd" if self.solver == "auto" else self.solver,
+            solver=solver,
             stall_window=STALL_WINDOW,
         )
 
+    def _solver(self, rates):
+        """The solver "auto" stands for: spectral steps for the one rate
+        "auto", plain ones for a grid of steps."""
+        only_auto = [label for label, _ in rates] == ["auto"]
+        return resolved_solver(self.solver, "auto" if only_auto else 0.0)
+
     def _best_combination(self):
-        """The indices (C, learning rate) of the best mean score over the folds."""
+        """The indices (C, learning rate) of the best mean score over the folds.
+
+        As ``LogisticRegressionCV``, the first C (in the grid's order) with
+        the best score; at that C, of the learning rates tied at that score,
+        the one with the fewest iterations over the folds.
+        """
         mean = np.mean(self.scores_, axis=0)
         if np.all(np.isnan(mean)):
             raise ValueError(
                 "Every learning rate diverged in some fold: include smaller "
                 "learning_rates (or 'auto'), or scale the features."
             )
-        # A model that did not converge (a step that cycles, say) must not win
-        # by chance: with tol > 0, only combinations converged in every fold
-        # compete, if there are any.
+        # A model that did not converge (a step that cycles, or outpaced in
+        # the race) must not win by chance: with tol > 0, only combinations
+        # converged in every fold compete, if there are any; else those that
+        # ran to max_iter in every fold (not outpaced early), with a warning.
         everywhere = self.converged_.all(axis=0)
         if self.tol > 0 and everywhere.any():
             mean = np.where(everywhere, mean, np.nan)
         elif self.tol > 0:
+            ran = (self.converged_ | (self.n_iters_ == self.max_iter)).all(axis=0)
+            if np.any(ran & np.isfinite(mean)):
+                mean = np.where(ran, mean, np.nan)
             warnings.warn(
                 "No combination of the grid converged in every fold: the best "
                 "score among them was chosen. Raise max_iter, or include smaller "
@@ -325,15 +403,42 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
                 ConvergenceWarning,
                 stacklevel=4,  # the caller of fit, past fit and _fit_context
             )
-        return np.unravel_index(np.nanargmax(mean), mean.shape)
+        best = np.nanmax(mean)
+        tied = np.isclose(mean, best, rtol=TIE_TOLERANCE, atol=0)
+        c = int(np.flatnonzero(tied.any(axis=1))[0])
+        iterations = np.where(tied[c], self.n_iters_[:, c].sum(axis=0), np.inf)
+        return c, int(np.argmin(iterations))
 
-    def _refit(self, problem):
-        """The best combination fitted on all the data: parameters, cost curve."""
+    def _refit(self, problem, objective, average, label, solver):
+        """The best combination fitted on all the data: parameters, cost curve.
+
+        With the search's solver, and the "auto" rate as a single fit takes
+        it, else the step. Fixed steps start from the folds' average model
+        where its objective is below zero's (their iterations grow with the
+        way to go, and the folds' models are near the refit's); spectral
+        steps barely notice the start, and start from zero, so that the refit
+        does not depend on the folds (weighting a sample by 2 is then exactly
+        repeating it).
+        """
+        start = np.zeros_like(average)
+        if solver != "bb" and _objective_at(objective, average) < _objective_at(
+            objective, start
+        ):
+            start = average
+        p = problem.X.shape[1]
         model = GradientDescentLogisticRegression(
-            learning_rate=self.learning_rate_,
+            learning_rate="auto" if label == "auto" else self.learning_rate_,
             C=self.C_,
             **{name: getattr(self, name) for name in SHARED_PARAMETERS},
-        ).fit(problem.X, problem.y, sample_weight=problem.sample_weight)
+        ).set_params(solver=solver)
+        model.fit(
+            problem.X,
+            problem.y,
+            sample_weight=problem.sample_weight,
+            coef_init=start[:, :p],
+            intercept_init=start[:, p] if self.fit_intercept else None,
+        )
+        self.learning_rate_ = model.learning_rate_
         return np.column_stack([model.coef_, model.intercept_]), model.loss_curve_
 
     def score(self, X, y, sample_weight=None, **score_params):
@@ -418,9 +523,12 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
         return grid
 
     @staticmethod
-    def _steps(rates, indices, objective):
-        """The step of each model: fixed, or a multiple of its 1 / L."""
-        auto = np.broadcast_to(auto_step(objective), (len(indices),))
+    def _steps(rates, indices, objective, solver):
+        """The step of each model: fixed, or a multiple of its 1 / L (the
+        first step of spectral steps needs only the cheap bound)."""
+        auto = np.broadcast_to(
+            auto_step(objective, exact=solver != "bb"), (len(indices),)
+        )
         return np.array(
             [
                 auto[model] * value if kind == "auto" else value
@@ -437,6 +545,11 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
             setattr(estimator, name, value)
         estimator.n_features_in_ = problem.X.shape[1]
         return estimator
+
+
+def _objective_at(objective, params):
+    """The objective of one model at its packed ``params``, a float."""
+    return float(objective.value(params[np.newaxis])[0])
 
 
 def _with_labels(scorer, classes):

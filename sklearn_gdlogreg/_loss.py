@@ -236,7 +236,8 @@ class MultinomialLogLoss:
         else:
             per_sample, residual = self.loss_gradient(raw, target)
             values = model_sums(self.xp, per_sample * share)
-        residual *= share
+        # Per-model shares (k, n) scale each model's classes alike.
+        residual *= share if share.ndim < 2 else share[:, np.newaxis, :]
         return values, residual
 
     def _numpy_pass(self, raw, target, gradient):
@@ -277,9 +278,12 @@ def _weighted_mean(per_sample, share):
     """Weighted mean over the last axis of NumPy per-sample losses, float64.
 
     float64 losses are summed as they are (no copy); float32 ones in float64.
+    ``share`` of shape (k, n) has a row per model.
     """
     if share.ndim == 0:
         return per_sample.sum(axis=-1, dtype=np.float64) * float(share)
+    if share.ndim == 2:
+        return np.einsum("kn,kn->k", per_sample, share, dtype=np.float64)
     if per_sample.dtype == np.float64:
         return per_sample @ share
     return np.dot(per_sample.astype(np.float64, copy=False), share)

@@ -227,6 +227,64 @@ def not_converged(estimator, max_iter, gradient_max, tol, *, fixed_rate):
     )
 
 
+def epochs_not_converged(estimator, max_iter, n_iter_no_change, tol, *, validation):
+    """A mini-batch descent ran ``max_iter`` epochs without meeting its
+    stopping rule.
+
+    Parameters
+    ----------
+    estimator : str
+        The estimator's class name.
+    max_iter : int
+    n_iter_no_change : int
+    tol : float
+    validation : bool
+        Whether the rule watched the validation score (early stopping).
+
+    Returns
+    -------
+    Message
+    """
+    watched = (
+        "the validation score still rose by more than "
+        if validation
+        else "the training objective still fell by more than "
+    )
+    return Message(
+        f"{estimator} did not converge in ",
+        Mention("max_iter", max_iter),
+        f" epochs: {watched}",
+        Mention("tol", float(tol)),
+        " within the last ",
+        Mention("n_iter_no_change", n_iter_no_change),
+        " epochs. Scale the features (",
+        *_scalers(),
+        "), or raise ",
+        Mention("max_iter"),
+        ".",
+    )
+
+
+def epochs_diverged(rate, epoch):
+    """A mini-batch descent diverged at ``rate`` in epoch ``epoch``.
+
+    Returns
+    -------
+    Message
+    """
+    return Message(
+        "Mini-batch descent diverged with ",
+        Mention("learning_rate", rate),
+        f": the objective is no longer finite in epoch {epoch}. Use a smaller ",
+        Mention("learning_rate"),
+        ", or ",
+        Mention("learning_rate", "auto"),
+        ", and scale the features (",
+        *_scalers(),
+        ").",
+    )
+
+
 def features_overflow():
     """The squared norm of the features overflows float64.
 
@@ -255,6 +313,38 @@ def features_underflow(dtype, lipschitz):
         f"them are beyond {dtype}'s range. Scale the features (",
         *_scalers(),
         ").",
+    )
+
+
+def weights_out_of_range(dtype, largest, too_large):
+    """The sample weights (times the class weights) are beyond ``dtype``.
+
+    Parameters
+    ----------
+    dtype : str
+        The data's dtype, which the weights are computed in.
+    largest : float
+        The largest weight.
+    too_large : bool
+        Whether it is beyond the largest number of ``dtype`` (or infinite),
+        else so small that ``dtype`` rounds it to 0.
+
+    Returns
+    -------
+    Message
+    """
+    reach, where, down, up = (
+        ("reach", "beyond", "Divide", "multiply")
+        if too_large
+        else ("reach at most", "below", "Multiply", "divide")
+    )
+    return Message(
+        f"The sample weights (times the class weights, if any) {reach} "
+        f"{largest:.3g}, {where} {dtype}'s range. {down} ",
+        Mention("sample_weight"),
+        f" by a constant and {up} ",
+        Mention("C"),
+        " by it: the model is the same.",
     )
 
 

@@ -65,8 +65,7 @@ shape (n_samples, n_features)
     data = make_rows(X, kernel=kernel).bind(
         loss, target, sample_weight, fit_intercept, weight_sum=weight_sum
     )
-    penalty = penalty_for(C, l1_ratio, data.weight_sum, data.n_features, data.xp)
-    return LinearObjective(data, penalty, fit_intercept)
+    return LinearObjective(data, None, fit_intercept).with_strength(C, l1_ratio)
 
 
 class LinearObjective(Objective):
@@ -79,7 +78,8 @@ class LinearObjective(Objective):
     ----------
     data : DataTerm
         The rows bound to the loss, targets and weights.
-    penalty : Penalty
+    penalty : Penalty or None
+        None: set one with :meth:`with_strength`.
     fit_intercept : bool
     """
 
@@ -87,13 +87,27 @@ class LinearObjective(Objective):
         self.data, self.fit_intercept = data, fit_intercept
         self.xp, self.device = data.xp, data.device
         self.n_features = data.n_features
+        # The data's part of the step bound, computed once for every penalty.
+        self._squared_norms = {}
         self._penalise(penalty)
 
     def _penalise(self, penalty):
         self.penalty = penalty
-        self.has_prox = penalty.has_prox
-        # The loop calls prox every iteration: the penalty's own, no hop.
-        self.prox = penalty.prox
+        if penalty is not None:
+            self.has_prox = penalty.has_prox
+            # The loop calls prox every iteration: the penalty's own, no hop.
+            self.prox = penalty.prox
+
+    def with_strength(self, C, l1_ratio=0.0):
+        """The same data term with the penalty of strengths ``C`` and
+        ``l1_ratio`` (each a float or one per model): a regularization path
+        changes only this."""
+        data = self.data
+        penalised = copy.copy(self)
+        penalised._penalise(
+            penalty_for(C, l1_ratio, data.weight_sum, data.n_features, data.xp)
+        )
+        return penalised
 
     @property
     def n_params(self):
@@ -110,12 +124,24 @@ class LinearObjective(Objective):
         change)."""
         return gradient_descent(self, params, **options)
 
+    def descend_from(self, params, **options):
+        """:meth:`descend`, and the parameters it ended at (a path's next
+        start, as the other variables' ``descend_from``)."""
+        result = gradient_descent(self, params, **options)
+        return result, result.params
+
+    def start(self, params):
+        """What :meth:`descend_from` starts from for ``params``: themselves."""
+        return params
+
     def select(self, models):
         """The same objective for the models at index ``models`` only."""
-        penalty = self.penalty.select(models)
-        if penalty is self.penalty:
+        penalty, data = self.penalty.select(models), self.data.select(models)
+        if penalty is self.penalty and data is self.data:
             return self
         selected = copy.copy(self)
+        if data is not self.data:  # the data's step bounds are per model
+            selected.data, selected._squared_norms = data, {}
         selected._penalise(penalty)
         return selected
 
@@ -170,14 +196,16 @@ class LinearObjective(Objective):
         float or ndarray of shape (k,)
             Per model where the strengths are per model.
         """
-        with np.errstate(over="ignore", invalid="ignore"):
-            squared_norm = self.data.squared_norm(exact)
-        return self.lipschitz_from(squared_norm)
+        if exact not in self._squared_norms:
+            with np.errstate(over="ignore", invalid="ignore"):
+                self._squared_norms[exact] = self.data.squared_norm(exact)
+        return self.lipschitz_from(self._squared_norms[exact])
 
     def lipschitz_from(self, squared_norm):
         """The bound of :meth:`lipschitz_constant` from ``||W^(1/2) X1||_2^2``
-        (or a bound of it), with features beyond the dtype's range refused."""
-        if not np.isfinite(squared_norm):
+        (or a bound of it; one per model where the shares are), with features
+        beyond the dtype's range refused."""
+        if not np.all(np.isfinite(squared_norm)):
             raise ParameterError(features_overflow())
         lipschitz = self.data.loss.curvature_bound() * squared_norm
         lipschitz = lipschitz + self.penalty.lipschitz()

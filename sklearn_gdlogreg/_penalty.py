@@ -23,17 +23,19 @@ def penalty_for(C, l1_ratio, weight_sum, n_features, xp):
 
     ``C=np.inf`` is no penalty.
     """
-    C, l1_ratio = np.broadcast_arrays(np.asarray(C, float), np.asarray(l1_ratio, float))
+    C, l1_ratio, weight_sum = np.broadcast_arrays(
+        np.asarray(C, float), np.asarray(l1_ratio, float), np.asarray(weight_sum)
+    )
     strength = np.zeros(C.shape)
     finite = ~np.isinf(C)
     with np.errstate(over="ignore", divide="ignore"):
-        strength[finite] = 1.0 / (C[finite] * weight_sum)
+        strength[finite] = 1.0 / (C[finite] * weight_sum[finite])
     if not np.all(np.isfinite(strength)):
         raise ValueError(
             f"The penalty's strength 1 / (C * sum(sample_weight)) overflows: "
-            f"sample_weight sums to {weight_sum:.3g}. Multiply sample_weight "
-            "by a constant (its scale sets how much the penalty weighs, as in "
-            "LogisticRegression), or raise C."
+            f"sample_weight sums to {float(np.min(weight_sum)):.3g}. Multiply "
+            "sample_weight by a constant (its scale sets how much the penalty "
+            "weighs, as in LogisticRegression), or raise C."
         )
     l2, l1 = strength * (1 - l1_ratio), strength * l1_ratio
     if np.any(l1):
@@ -144,20 +146,22 @@ class ElasticNet(L2):
         coef = params[..., : self.n_features]
         return self.l1 * model_sums(self.xp, self.xp.abs(coef))
 
-    def prox(self, params, steps, scale=None):
+    def prox(self, params, steps):
         """Soft-thresholding, in place: ``w <- sign(w) max(|w| - step l1, 0)``
         on the coefficients, the minimiser of ``l1 ||w||_1 + ||w - params||^2
         / (2 step)``.
 
-        With ``scale``, the minimiser of ``l1 ||scale * z||_1 + ||z -
-        params||^2 / (2 step)``: each coordinate's threshold is ``step l1
-        scale_j``.
-        """
+        ``steps`` is one per model, or one per coordinate (an array of
+        ``params``' dimensions, broadcasting to them): the steps of a diagonal
+        metric, each coordinate's threshold its step times ``l1`` (a
+        preconditioner's ``step d_j^(-1/2)`` in its coordinates, the
+        per-coordinate rates of RMSprop and Adam)."""
         xp = self.xp
         coef = params[..., : self.n_features]
-        threshold = per_model(xp, np.asarray(steps) * self.l1, coef)
-        if scale is not None:
-            threshold = threshold * scale[..., : self.n_features]
+        if np.ndim(steps) == params.ndim:
+            threshold = steps[..., : self.n_features] * per_model(xp, self.l1, coef)
+        else:
+            threshold = per_model(xp, np.asarray(steps) * self.l1, coef)
         shrunk = xp.clip(xp.abs(coef) - threshold, min=0)
         params[..., : self.n_features] = xp.sign(coef) * shrunk
         return params

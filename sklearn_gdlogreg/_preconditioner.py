@@ -45,35 +45,44 @@ RELATIVE_FLOOR = 1.0
 
 
 def preconditioned(objective):
-    """The :class:`PreconditionedObjective` of a ``LinearObjective``."""
-    squares = objective.data.column_squares()
-    return PreconditionedObjective(
-        objective, curvature_diagonal(objective, squares), squares
-    )
+    """The :class:`PreconditionedObjective` of a ``LinearObjective``: one pass
+    over ``X`` for its columns' squares."""
+    return PreconditionedObjective(objective, _column_squares(objective.data))
+
+
+def _column_squares(data):
+    """``data.column_squares()``, infinite where they overflow: the step
+    bound's checks then name the features' scale."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return data.column_squares()
 
 
 def curvature_diagonal(objective, squares=None):
     """``D``: each coordinate's curvature bound, per model.
 
     ``c sum_i w_i x_ij^2 + l2`` for feature ``j`` of a model of L2 strength
-    ``l2``, ``c`` for the intercept (``c`` the loss's curvature bound). One
-    pass over ``X`` (none if given the columns' weighted ``squares``,
-    ``data.column_squares()``); the features' overflow and underflow are
-    checked as for the step bound.
+    ``l2`` and samples' shares ``w``, ``c`` for the intercept (``c`` the
+    loss's curvature bound). One pass over ``X`` (none if given the columns'
+    weighted ``squares``, ``data.column_squares()``); the features' overflow
+    and underflow are checked as for the step bound.
 
     Returns
     -------
     ndarray of shape (k, 1, n_params) or (1, 1, n_params), float64
-        One row per model where the models have their own strengths.
+        One row per model where the models have their own strengths or their
+        own samples' shares (cross-validation's folds).
     """
     data, penalty = objective.data, objective.penalty
     if squares is None:
-        squares = data.column_squares()
+        squares = _column_squares(data)
     # The checks of the step bound, from the Frobenius norm these squares sum to.
-    objective.lipschitz_from(float(squares.sum()))
-    diagonal = data.loss.curvature_bound() * squares
+    objective.lipschitz_from(squares.sum(axis=-1))
+    diagonal = data.loss.curvature_bound() * np.reshape(
+        squares, (-1, 1, squares.shape[-1])
+    )
     l2 = np.reshape(penalty.l2, (-1, 1, 1))
-    diagonal = np.broadcast_to(diagonal, (l2.shape[0], 1, diagonal.size)).copy()
+    k = max(diagonal.shape[0], l2.shape[0])
+    diagonal = np.broadcast_to(diagonal, (k, 1, diagonal.shape[-1])).copy()
     diagonal[..., : objective.n_features] += l2
     eps = float(np.finfo(np.dtype(data.dtype)).eps)
     largest = diagonal.max(axis=-1, keepdims=True)
@@ -86,30 +95,47 @@ class PreconditionedObjective(Objective):
     """A :class:`LinearObjective` in the coordinates ``z = D^(1/2) w``.
 
     Parameters are packed as the coefficients (shape ``(k, n_outputs,
-    n_params)``), each scaled by ``d_j^(1/2)``.
+    n_params)``), each scaled by ``d_j^(1/2)``. ``D`` depends on the
+    penalty's L2 strength: :meth:`with_strength` rebuilds it (from the
+    columns' squares, no pass over ``X``), so that the coordinates of one
+    point change with the strength; a regularization path carries the
+    coefficients between strengths (:meth:`start`, :meth:`descend_from`).
 
     Parameters
     ----------
     objective : LinearObjective
-    diagonal : ndarray of shape (k, 1, n_params) or (1, 1, n_params)
-        ``D`` (:func:`curvature_diagonal`), float64, positive.
-    column_squares : ndarray of shape (n_params,), default=None
-        The columns' weighted squares (``data.column_squares()``), if known:
-        the first step of the spectral steps then needs no pass over ``X``.
+    column_squares : ndarray of shape (n_params,) or (k, n_params)
+        The columns' weighted squares (``data.column_squares()``), float64.
+    diagonal : callable, default=curvature_diagonal
+        ``diagonal(objective, column_squares)``: ``D``, float64, positive, of
+        shape (k, 1, n_params) or (1, 1, n_params), at each strength.
     """
 
-    def __init__(self, objective, diagonal, column_squares=None):
-        self.primal = objective
+    def __init__(self, objective, column_squares, diagonal=curvature_diagonal):
         self.column_squares = column_squares
         self.xp, self.device = objective.xp, objective.device
-        self.has_prox = objective.has_prox
         self.fit_intercept = objective.fit_intercept
         self.n_features = objective.n_features
-        self.diagonal = diagonal
-        # w = z * scale, and the gradient in z is the coefficients' times scale.
-        self.host_scale = 1 / np.sqrt(diagonal)
         self.dtype = np.dtype(objective.data.dtype)
+        self._diagonal = diagonal
+        self._penalise(objective)
+
+    def _penalise(self, objective):
+        """Take the primal ``objective`` and the ``D`` of its penalty."""
+        self.primal = objective
+        self.has_prox = objective.has_prox
+        self.diagonal = self._diagonal(objective, self.column_squares)
+        # w = z * scale, and the gradient in z is the coefficients' times scale.
+        self.host_scale = 1 / np.sqrt(self.diagonal)
         self.scale = self._on_device(self.host_scale)
+
+    def with_strength(self, C, l1_ratio=0.0):
+        """The same data term at the penalty of strengths ``C`` and
+        ``l1_ratio``, in the coordinates of that penalty's ``D``, as
+        :meth:`LinearObjective.with_strength`."""
+        penalised = copy.copy(self)
+        penalised._penalise(self.primal.with_strength(C, l1_ratio))
+        return penalised
 
     def _on_device(self, values):
         """Host ``values`` in the parameters' dtype, namespace and device."""
@@ -119,23 +145,33 @@ class PreconditionedObjective(Objective):
             values, dtype=getattr(self.xp, self.dtype.name), device=self.device
         )
 
-    def descend(self, params, *, callback=None, **options):
+    def descend(self, params, **options):
         """:func:`gradient_descent` from ``params`` in these coordinates, with
         every option; the result in the coefficients."""
+        return self.descend_from(params, **options)[0]
+
+    def descend_from(self, params, *, callback=None, **options):
+        """:meth:`descend` from the coefficients ``params``: the result, and
+        the coefficients it ended at (a path's next start: the coordinates
+        change with the strength, the coefficients do not)."""
 
         def in_primal(iteration, values, coordinates):
             return callback(iteration, values, self.primal_params(coordinates))
 
         result = gradient_descent(
             self,
-            self.start(params),
+            self.coordinates(params),
             callback=None if callback is None else in_primal,
             **options,
         )
         result.params = self.primal_params(result.params)
-        return result
+        return result, result.params
 
     def start(self, params):
+        """What :meth:`descend_from` starts from for ``params``: themselves."""
+        return params
+
+    def coordinates(self, params):
         """The coordinates ``z = w / scale`` of the coefficients ``params``."""
         return params / self.scale
 
@@ -146,15 +182,18 @@ class PreconditionedObjective(Objective):
     def select(self, models):
         """The same objective for the models at index ``models`` only."""
         primal = self.primal.select(models)
-        if primal is self.primal and self.diagonal.shape[0] == 1:
+        per_model = self.diagonal.shape[0] > 1
+        if primal is self.primal and not per_model:
             return self
         selected = copy.copy(self)
         selected.primal = primal
-        if self.diagonal.shape[0] > 1:
+        if per_model:
             indices = np.arange(self.diagonal.shape[0])[models]
             selected.diagonal = self.diagonal[indices]
             selected.host_scale = self.host_scale[indices]
             selected.scale = take(self.xp, self.scale, indices)
+            if np.ndim(self.column_squares) == 2:
+                selected.column_squares = self.column_squares[indices]
         return selected
 
     def running(self):
@@ -184,8 +223,10 @@ class PreconditionedObjective(Objective):
 
     def prox(self, coordinates, steps):
         """The L1 part's proximal step in these coordinates, in place:
-        soft-thresholding each coefficient with its own step ``step / d_j``."""
-        return self.primal.penalty.prox(coordinates, steps, scale=self.scale)
+        soft-thresholding each coordinate with its own step ``step scale_j``
+        (``step / d_j`` on the coefficient)."""
+        steps = per_model(self.xp, steps, coordinates) * self.scale
+        return self.primal.penalty.prox(coordinates, steps)
 
     def optimality(self, y, x_new, steps, gradient, tol):
         """The largest entry of the gradient mapping ``D (w_y - w_new) / step``
@@ -207,24 +248,22 @@ class PreconditionedObjective(Objective):
         bound per model with its own ``D``); with ``exact=False``, from the
         Frobenius norm, ``sum_j c sum_i w_i x_ij^2 s_j^2``: with the
         Hessian bound's ``D``, at most ``n_params + 1``, and no pass over
-        ``X`` where the columns' squares are known.
+        ``X``.
         """
         primal = self.primal
         data, p = primal.data, self.n_features
-        curvature = data.loss.curvature_bound()
         scales = self.host_scale[:, 0, :]
-        l2 = np.broadcast_to(np.reshape(primal.penalty.l2, -1), (scales.shape[0],))
+        l2 = np.reshape(primal.penalty.l2, -1)
         penalty = l2 * np.max(scales[:, :p] ** 2, axis=1, initial=0.0)
         with np.errstate(over="ignore", invalid="ignore"):
             if exact:
-                norms = [data.squared_norm(True, column_scale=s) for s in scales]
-            elif self.column_squares is not None:
-                norms = [self.column_squares @ s**2 for s in scales]
+                column_scale = scales[0] if len(scales) == 1 else scales
+                norms = data.squared_norm(True, column_scale=column_scale)
             else:
-                norms = [data.squared_norm(False, column_scale=s) for s in scales]
+                norms = np.sum(self.column_squares * scales**2, axis=-1)
         norms = np.asarray(norms, dtype=np.float64)
         if not np.all(np.isfinite(norms)):
             raise ParameterError(features_overflow())
-        lipschitz = curvature * norms + penalty
+        lipschitz = data.loss.curvature_bound() * norms + penalty
         # One number where the models share one D, as the coefficients' bound.
-        return lipschitz[0] if lipschitz.size == 1 else lipschitz
+        return lipschitz.item() if lipschitz.size == 1 else lipschitz

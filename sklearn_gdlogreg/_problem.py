@@ -8,6 +8,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
 from ._loss import loss_for_classes
+from ._messages import ParameterError, weights_out_of_range
 from ._namespace import as_numpy
 from ._objective import linear_objective
 from ._rows import gathered, rows_for_fit
@@ -24,6 +25,12 @@ class TrainingProblem:
         ``validate_data`` does.
     X, y, sample_weight
         As given to ``fit``.
+    classes : ndarray, default=None
+        The classes, known beforehand (``partial_fit``'s): ``y`` may then hold
+        some of them only, even one. Default: those of ``y``.
+    reset : bool, default=True
+        False: check X's features against those the estimator has seen (a
+        later ``partial_fit``) instead of setting them.
 
     Attributes
     ----------
@@ -42,27 +49,42 @@ class TrainingProblem:
         ``y_index`` encoded by the loss.
     """
 
-    def __init__(self, estimator, X, y, sample_weight):
+    def __init__(self, estimator, X, y, sample_weight, *, classes=None, reset=True):
         # Labels and weights are prepared on the host; the rows move them to
         # X's device (or its Dask workers).
         y = as_numpy(gathered(y))
         sample_weight = as_numpy(gathered(sample_weight))
-        rows, y = rows_for_fit(estimator, X, y)
+        rows, y = rows_for_fit(estimator, X, y, reset)
         check_classification_targets(y)
         dtype = rows.dtype
         self.rows, self.y = rows, y
         self.X = rows.X if rows.in_memory else rows
-        self.classes, self.y_index = np.unique(y, return_inverse=True)
+        if classes is None:
+            self.classes, self.y_index = np.unique(y, return_inverse=True)
+        else:
+            self.classes, self.y_index = classes, _indices_in(classes, y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight,
-                np.empty((rows.shape[0], 0), dtype),
-                dtype=dtype,
-                ensure_non_negative=True,
+            # Checked in float64, then brought to the dtype: weights beyond it
+            # are refused with the fix, not cast to infinity with a warning
+            # (or all to 0, "one class with positive weight").
+            sample_weight = _in_dtype(
+                _check_sample_weight(
+                    sample_weight,
+                    np.empty((rows.shape[0], 0)),
+                    dtype=np.float64,
+                    ensure_non_negative=True,
+                ),
+                dtype,
             )
         self.sample_weight = sample_weight
         self.weight = _class_weighted(
-            estimator, self.classes, y, self.y_index, sample_weight, dtype
+            estimator,
+            self.classes,
+            y,
+            self.y_index,
+            sample_weight,
+            dtype,
+            min_classes=2 if classes is None else 1,
         )
         self.loss = loss_for_classes(len(self.classes), rows.xp)
         self.target = self.loss.encode_target(self.y_index, dtype)
@@ -81,17 +103,53 @@ class TrainingProblem:
             self.loss, data, target, weight, C, self.fit_intercept, l1_ratio
         )
 
+    def folds_objective(self, C, l1_ratio, folds, repeat=1):
+        """The objective of one model per training fold (each ``repeat``
+        times, in a row), over all the rows: each model weighs its fold's
+        rows only, so that an iteration for every fold is one read of X.
 
-def _class_weighted(estimator, classes, y, y_index, sample_weight, dtype):
-    """Check that two classes have weight; multiply in ``estimator.class_weight``."""
+        Parameters
+        ----------
+        folds : list of ndarray
+            The rows of each training fold.
+        """
+        weight = np.ones(self.rows.shape[0]) if self.weight is None else self.weight
+        in_fold = np.zeros((len(folds) * repeat, len(weight)), weight.dtype)
+        for model, rows in enumerate(np.repeat(np.arange(len(folds)), repeat)):
+            in_fold[model, folds[rows]] = weight[folds[rows]]
+        return linear_objective(
+            self.loss, self.rows.X, self.target, in_fold, C, self.fit_intercept,
+            l1_ratio, kernel="numpy",
+        )  # fmt: skip
+
+
+def _indices_in(classes, y):
+    """Each label's index among the known ``classes``; labels outside refused."""
+    y_index = np.searchsorted(classes, y).clip(0, len(classes) - 1)
+    if not np.array_equal(classes[y_index], y):
+        raise ValueError(
+            f"y has labels that are not among the classes {classes.tolist()}: "
+            f"{np.setdiff1d(y, classes).tolist()}. Give every class in the "
+            "first call's classes."
+        )
+    return y_index
+
+
+def _class_weighted(estimator, classes, y, y_index, sample_weight, dtype,
+                    min_classes=2):  # fmt: skip
+    """Check that ``min_classes`` classes have weight (two for a fit; one for
+    a chunk of a stream, whose classes are known); multiply in
+    ``estimator.class_weight``."""
     class_totals = np.bincount(y_index, weights=sample_weight, minlength=len(classes))
     present = class_totals > 0
-    if len(classes) < 2 or present.sum() < 2:
+    if len(classes) < 2 or present.sum() < min_classes:
         kept = classes[present].tolist()
+        got = f"one class: {kept}" if kept else "none"
         raise ValueError(
-            f"{type(estimator).__name__} needs samples of at least 2 classes with "
-            f"positive weight, but got one class: {kept}. Give it samples of "
-            "another class (or non-zero sample_weight for them)."
+            f"{type(estimator).__name__} needs samples of at least {min_classes} "
+            f"class{'es' if min_classes > 1 else ''} with positive weight, but got "
+            f"{got}. Give it samples of another class (or non-zero sample_weight "
+            "for them)."
         )
     class_weight = getattr(estimator, "class_weight", None)
     if class_weight is None:
@@ -108,12 +166,32 @@ def _class_weighted(estimator, classes, y, y_index, sample_weight, dtype):
                 f"{bad}. Give each class a weight >= 0 (0 leaves it out)."
             )
     positive = slice(None) if sample_weight is None else sample_weight > 0
+    relative = None
+    if sample_weight is not None:
+        # "balanced" depends on the weights' ratios only (a dict on none), and
+        # weights near the dtype's largest would overflow its sums.
+        relative = sample_weight[positive] / np.max(sample_weight)
     per_class = np.zeros(len(classes))
-    per_class[present] = compute_class_weight(
-        class_weight,
-        classes=classes[present],
-        y=y[positive],
-        sample_weight=None if sample_weight is None else sample_weight[positive],
-    )
-    weights = per_class[y_index].astype(dtype)
-    return weights if sample_weight is None else weights * sample_weight
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        per_class[present] = compute_class_weight(
+            class_weight,
+            classes=classes[present],
+            y=y[positive],
+            sample_weight=relative,
+        )
+        weights = per_class[y_index]
+        if sample_weight is not None:
+            weights = weights * sample_weight
+    return _in_dtype(weights, dtype)
+
+
+def _in_dtype(weight, dtype):
+    """``weight`` in ``dtype``, refused where it is beyond its range: all of
+    it rounded to 0, or some of it to infinity."""
+    largest = float(np.max(weight, initial=0.0))
+    too_large = not largest <= float(np.finfo(dtype).max)
+    if too_large or (0 < largest and np.asarray(largest, dtype=dtype) == 0):
+        raise ParameterError(
+            weights_out_of_range(np.dtype(dtype).name, largest, too_large)
+        )
+    return weight.astype(dtype, copy=False)

@@ -84,7 +84,7 @@ class RowSpaceObjective(Objective):
     """
 
     def __init__(self, objective, gram):
-        self.primal = objective
+        self._penalise(objective)
         data = objective.data
         self.rows = rows = data.dense
         self.gram = gram
@@ -94,8 +94,6 @@ class RowSpaceObjective(Objective):
         )  # fmt: skip
         self.n = rows.shape[0]
         self.fit_intercept = objective.fit_intercept
-        self._strength = np.reshape(objective.penalty.l2, (-1, 1, 1))
-        self._has_l2 = objective.penalty.has_l2
         # Bounds of the criterion ||G X||_inf: ||G X|| / sqrt(p) from below;
         # from above ||G X||, and ||G|| times the largest norm of a column of
         # X (Cauchy-Schwarz, entry by entry).
@@ -109,28 +107,48 @@ class RowSpaceObjective(Objective):
         # only where that ratio says the criterion may be near tol.
         self._ratio = {"seen": None}
 
-    def descend(self, params, *, callback=None, **options):
+    def _penalise(self, objective):
+        """Take the penalty of ``objective``, the primal objective."""
+        self.primal = objective
+        self._strength = np.reshape(objective.penalty.l2, (-1, 1, 1))
+        self._has_l2 = objective.penalty.has_l2
+
+    def with_strength(self, C, l1_ratio=0.0):
+        """The same coordinates with the penalty of strengths ``C`` (an L2
+        penalty: ``l1_ratio`` must be 0 here), as
+        :meth:`LinearObjective.with_strength`."""
+        penalised = copy.copy(self)
+        penalised._penalise(self.primal.with_strength(C, l1_ratio))
+        return penalised
+
+    def descend(self, params, **options):
         """:func:`gradient_descent` from ``params`` in these coordinates, with
         every option; the result in the primal parameters."""
+        return self.descend_from(self.start(params), **options)[0]
+
+    def descend_from(self, coordinates, *, callback=None, **options):
+        """:meth:`descend` from ``coordinates``: the result in the primal
+        parameters, and the coordinates it ended at (a path's next start)."""
 
         def in_primal(iteration, values, coordinates):
             return callback(iteration, values, self.primal_params(coordinates))
 
         result = gradient_descent(
             self,
-            self.start(params),
+            coordinates,
             callback=None if callback is None else in_primal,
             **options,
         )
+        coordinates = result.params
         # The exact criterion at the end (the loop may have needed only bounds).
         with np.errstate(over="ignore", invalid="ignore"):
             gradient = self.loss_gradient(result.params)[1]
             result.gradient_max = self.gradient_max(gradient, tol=0.0)
             result.params = self.primal_params(result.params)
-        k = params.shape[0]
+        k = coordinates.shape[0]
         overflowed = ~np.isfinite(result.params).reshape(k, -1).all(axis=1)
         result.diverge_where(overflowed, ["the parameters overflowed"] * k)
-        return result
+        return result, coordinates
 
     def start(self, params):
         """The coordinates of ``params`` (zero coefficients), same intercepts."""
@@ -158,6 +176,7 @@ class RowSpaceObjective(Objective):
         selected = copy.copy(self)
         if self._strength.shape[0] > 1:
             selected._strength = self._strength[models]
+        selected.gram_rows = self.gram_rows.select(models)
         return selected
 
     def running(self):

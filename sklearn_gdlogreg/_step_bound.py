@@ -235,31 +235,38 @@ def column_squares(rows, weight, fit_intercept):
 
     ``sum_i weight_i x_ij^2`` per feature, then ``sum_i weight_i`` for the
     column of ones; one pass over ``X`` (row chunks), summed in float64 (float32
-    squares overflow early).
+    squares overflow early). ``weight`` may be a list of weights, one per
+    model: still one pass.
 
     Returns
     -------
     ndarray of shape (n_features + fit_intercept,), float64, on the host
+        Of shape ``(k, ...)`` for a list of ``k`` weights.
     """
+    if not isinstance(weight, list):
+        return column_squares(rows, [weight], fit_intercept)[0]
     xp = rows.xp
     dtype = sum_dtype(xp, rows.device)
     n_samples, n_features = rows.shape
-    weight = xp.broadcast_to(xp.astype(weight, dtype), (n_samples,))
-    total = np.zeros(n_features)
+    weights = [xp.broadcast_to(xp.astype(w, dtype), (n_samples,)) for w in weight]
+    total = np.zeros((len(weights), n_features))
     for start, chunk in rows.row_chunks(_CHUNK_ROWS):
-        chunk_weight = weight[start : start + chunk.shape[0]]
+        stop = start + chunk.shape[0]
         if sparse.issparse(chunk):
             chunk = sparse.csr_array(chunk, dtype=np.float64)
-            squares = chunk.multiply(chunk).T @ to_host(xp, chunk_weight)
+            squared = chunk.multiply(chunk).T
+            squares = [squared @ to_host(xp, w[start:stop]) for w in weights]
         else:
             # Products then sums, not a matrix product: the same sums whether
             # the weights are one share for all or each sample's.
             chunk = xp.astype(chunk, dtype)
-            weighted = chunk * chunk * xp.reshape(chunk_weight, (-1, 1))
-            squares = to_host(xp, xp.sum(weighted, axis=0))
-        total += np.asarray(squares, dtype=np.float64).reshape(-1)
+            squared = chunk * chunk
+            columns = [xp.reshape(w[start:stop], (-1, 1)) for w in weights]
+            squares = [to_host(xp, xp.sum(squared * w, axis=0)) for w in columns]
+        total += np.reshape(np.asarray(squares, dtype=np.float64), total.shape)
     if fit_intercept:
-        total = np.append(total, float(xp.sum(weight)))
+        sums = [[float(xp.sum(w))] for w in weights]
+        total = np.concatenate([total, sums], axis=1)
     return total
 
 

@@ -25,6 +25,15 @@ def catvnoncat():
         pytest.skip(f"the course's cat data is absent: {error}")
 
 
+@pytest.fixture
+def fused_at_once(monkeypatch):
+    """Fits with ``kernel="auto"`` use the fused kernel from their first
+    evaluation, where they leave a descent's first GB to NumPy's passes."""
+    from sklearn_gdlogreg._rows.fused import DeferredFusedRows
+
+    monkeypatch.setattr(DeferredFusedRows, "numpy_bytes", 0)
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip the array-API tests where SciPy cannot dispatch the array API."""
     import scipy

@@ -5,6 +5,7 @@ they run and write complete, well-formed results.
 """
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ NAMES = [
     "solvers",
     "preconditioning",
     "speed_to_answer",
+    "cv_search",
 ]
 
 
@@ -51,6 +53,22 @@ def test_every_benchmark_writes_json_with_machine_and_command(quick_run):
         assert record["headline"] and record["tables"]
         for table in record["tables"]:
             assert all(len(row) == len(table["columns"]) for row in table["rows"])
+
+
+def test_results_markdown_has_the_headlines_first_and_no_unmeasured_ratio(quick_run):
+    results, _ = quick_run
+    text = (results / "RESULTS.md").read_text()
+    headlines = text.index("## Headline figures")
+    assert all(headlines < text.index(f"## {title}") for title in _titles(results))
+    # A difference of two timings below the noise is "below resolution" (or
+    # "–" in a table), never a negative or infinite ratio.
+    assert not re.search(r"-\d+(\.\d+)?×|inf×|nan×", text)
+
+
+def _titles(results):
+    return [
+        json.loads((results / f"{name}.json").read_text())["title"] for name in NAMES
+    ]
 
 
 def test_results_markdown_links_plots_that_exist(quick_run):

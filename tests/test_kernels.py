@@ -1,10 +1,9 @@
 """The fused pass against the NumPy two-pass reference of ``_loss``."""
 
-import numba
 import numpy as np
 import pytest
 
-from sklearn_gdlogreg._kernels import FusedSums, block_rows, group_rows
+from sklearn_gdlogreg._kernels import FusedSums, block_rows, group_rows, limit_threads
 from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._objective import linear_objective
 from sklearn_gdlogreg._rows.fused import FusedRows
@@ -100,19 +99,15 @@ def test_sums_do_not_depend_on_threads_or_chunks(n_samples, n_features, n_output
     intercept = rng.standard_normal(m)
 
     def sums(pieces, threads):
-        previous = numba.get_num_threads()
-        numba.set_num_threads(threads)
-        try:
+        with limit_threads(threads):
             total = FusedSums(n_features, X.dtype, coef, intercept, n_outputs)
             for rows in pieces:
                 total.add(X[rows], target[rows], weight[rows], {})
-        finally:
-            numba.set_num_threads(previous)
         return total.loss, total.grad, total.intercept_grad
 
     block = block_rows(n_features, 8)
     assert n_samples > 2 * block
-    whole = sums([slice(None)], numba.config.NUMBA_NUM_THREADS)
+    whole = sums([slice(None)], None)
     one_thread = sums([slice(0, None)], 1)
     chunked = sums(
         [slice(0, block), slice(block, 2 * block), slice(2 * block, None)], 1
@@ -144,7 +139,7 @@ def test_kernel_choice():
         linear_objective(loss, X, target, None, 1.0, True, kernel="blas")
 
 
-def test_float32_fit_never_copies_or_upcasts_X():
+def test_float32_fit_never_copies_or_upcasts_X(fused_at_once):
     import tracemalloc
 
     from sklearn_gdlogreg import GradientDescentLogisticRegression
@@ -165,47 +160,160 @@ def test_float32_fit_never_copies_or_upcasts_X():
     assert peak < X.nbytes / 4
 
 
-CONCURRENT_FITS = """
-import threading
-import numba
+def test_fits_in_many_threads_at_once_equal_a_fit_alone(fused_at_once):
+    # Six fits share the kernel's thread pool: each waits for its own ranges.
+    import threading
+
+    from sklearn_gdlogreg import GradientDescentLogisticRegression
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((2000, 100))  # 1.6 MB: the fused pass
+    y = (X[:, 0] > 0).astype(int)
+
+    def fit():
+        model = GradientDescentLogisticRegression(max_iter=20, tol=0)
+        return model.fit(X, y).coef_
+
+    alone = fit()
+    results = [None] * 6
+
+    def run(i):
+        results[i] = fit()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(np.array_equal(r, alone) for r in results)
+
+
+def _threaded_sums(queue=None):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((10_000, 37))  # 3 blocks: the pool's threads too
+    sums = FusedSums(37, X.dtype, np.ones((1, 37)), np.zeros(1), 1)
+    with limit_threads(None):
+        sums.add(X, (X[:, 0] > 0).astype(float), np.full(1, 1e-4), {})
+    if queue is not None:
+        queue.put(sums.loss[0])
+    return sums.loss[0]
+
+
+# Python 3.12+ warns of fork() in a process with threads, which this test makes
+# on purpose (the kernel's pool must be rebuilt in the child).
+@pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
+)
+def test_a_forked_child_runs_the_pass_in_threads_of_its_own():
+    # The parent's pool exists; its threads do not in a forked child.
+    import multiprocessing
+
+    expected = _threaded_sums()
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_threaded_sums, args=(queue,))
+    child.start()
+    try:
+        assert queue.get(timeout=120) == expected
+    finally:
+        child.join(10)
+        if child.is_alive():
+            child.kill()
+
+
+def _sums_of_ones(dtype=np.float64):
+    X = np.ones((300, 4), dtype)
+    sums = FusedSums(4, X.dtype, np.zeros((1, 4), dtype), np.zeros(1, dtype), 1)
+    sums.add(X, np.ones(300, dtype), np.full(1, 1 / 300, dtype), {})
+    return sums
+
+
+@pytest.fixture
+def first_call(monkeypatch):
+    """A process where no variant is ready yet, compiles recorded, not run."""
+    from sklearn_gdlogreg import _kernels
+
+    compiled = []
+    monkeypatch.setattr(_kernels, "_ready", set())
+    monkeypatch.setattr(
+        _kernels, "_compile", lambda function, args: compiled.append(function)
+    )
+    return compiled
+
+
+def test_a_compile_that_outlasts_a_second_is_said_on_stderr(
+    first_call, monkeypatch, capsys
+):
+    import threading
+
+    from sklearn_gdlogreg import _kernels
+
+    said = threading.Event()
+    say = _kernels._say_compiling
+
+    def say_and_record(dtype):
+        say(dtype)
+        said.set()
+
+    def slow_compile(function, args):
+        first_call.append(function)
+        assert said.wait(60)  # the "compile" lasts until the line is out
+
+    monkeypatch.setattr(_kernels, "_say_compiling", say_and_record)
+    monkeypatch.setattr(_kernels, "_compile", slow_compile)
+    monkeypatch.setattr(_kernels, "_SAY_AFTER", 0.01)
+    _sums_of_ones()
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert error.startswith(
+        "sklearn_gdlogreg: compiling the fused kernel for float64 data, a few "
+        "seconds, once for this machine (cached in "
+    )
+
+
+def test_a_quick_first_call_says_nothing_and_a_variant_compiles_once(
+    first_call, monkeypatch, capsys
+):
+    from sklearn_gdlogreg import _kernels
+
+    monkeypatch.setattr(_kernels, "_SAY_AFTER", 3600.0)
+    for _ in range(3):
+        _sums_of_ones()
+    assert first_call == [_kernels._block_sums, _kernels._add_blocks]
+    _sums_of_ones(np.float32)
+    assert len(first_call) == 4
+    assert capsys.readouterr().err == ""
+
+
+VARIANTS = """
 import numpy as np
-from sklearn_gdlogreg import GradientDescentLogisticRegression
-
-rng = np.random.RandomState(0)
-X = rng.standard_normal((2000, 100))  # 1.6 MB: the fused pass
-y = (X[:, 0] > 0).astype(int)
-alone = GradientDescentLogisticRegression(max_iter=20, tol=0).fit(X, y).coef_
-results = [None] * 6
-
-def fit(i):
-    results[i] = GradientDescentLogisticRegression(max_iter=20, tol=0).fit(X, y).coef_
-
-threads = [threading.Thread(target=fit, args=(i,)) for i in range(6)]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
-assert all(np.array_equal(r, alone) for r in results)
-print(numba.threading_layer())
+from sklearn_gdlogreg import GradientDescentLogisticRegression, _kernels
+from sklearn_gdlogreg._rows import fused
+fused.DeferredFusedRows.numpy_bytes = 0  # the kernel from the first evaluation
+rng = np.random.default_rng(0)
+X = rng.standard_normal((40_000, 10))  # 3.2 MB, 1.6 MB in float32
+model = GradientDescentLogisticRegression(max_iter=3, tol=0)
+def counts():
+    return [len(f.signatures) for f in (_kernels._block_sums, _kernels._add_blocks)]
+model.fit(X, X[:, 0] > 0)
+print(*counts(), _kernels._block_sums.signatures[0][0].dtype)
+model.fit(X, np.digitize(X[:, 0], [-0.5, 0.5]))  # multinomial: the same code
+print(*counts())
+model.fit(X.astype(np.float32), X[:, 0] > 0)
+print(*counts())
 """
 
 
-@pytest.mark.parametrize("layer", ["workqueue", "default"])
-def test_fits_in_many_threads_at_once_on_any_threading_layer(layer, tmp_path):
-    import os
+@pytest.mark.slow
+def test_a_fit_compiles_the_variant_of_its_dtype_only():
+    # Nothing is compiled when the package is imported, nor ahead of the
+    # dtype a fit needs; binary and multinomial share one variant.
     import subprocess
     import sys
 
-    env = dict(os.environ)
-    if layer != "default":
-        env["NUMBA_THREADING_LAYER"] = layer
     run = subprocess.run(
-        [sys.executable, "-c", CONCURRENT_FITS],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+        [sys.executable, "-c", VARIANTS], capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
-    if layer != "default":
-        assert run.stdout.strip() == layer
+    assert run.stdout.splitlines() == ["1 1 float64", "1 1", "2 2"]

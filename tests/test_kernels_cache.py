@@ -17,6 +17,8 @@ PACKAGE = Path(_kernels.__file__).parent
 FIT = """
 import numpy as np
 from sklearn_gdlogreg import GradientDescentLogisticRegression
+from sklearn_gdlogreg._rows import fused
+fused.DeferredFusedRows.numpy_bytes = 0  # the kernel from the first evaluation
 rng = np.random.default_rng(0)
 X = rng.standard_normal((20_000, 10))  # 1.6 MB: the fused kernel
 model = GradientDescentLogisticRegression(solver="gd", learning_rate=1.0,

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
@@ -15,6 +15,7 @@ from sklearn_gdlogreg import (
 )
 from sklearn_gdlogreg._planner import descend
 from sklearn_gdlogreg._problem import TrainingProblem
+from sklearn_gdlogreg._solvers.race import FACTOR, GRACE, HALVING_START
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 X_IRIS = StandardScaler().fit_transform(X_IRIS)
@@ -42,24 +43,35 @@ def test_same_scores_and_choice_as_grid_search(Cs):
     split_scores = np.array(
         [search.cv_results_[f"split{i}_test_score"] for i in range(4)]
     ).reshape(4, len(Cs), len(RATES))
-    np.testing.assert_allclose(cv_model.scores_, split_scores)
-    # The choice: GridSearchCV's among the combinations converged in every fold.
-    # (If none converged everywhere, the best of all, with a warning.)
-    converged = cv_model.converged_.all(axis=0)
-    if not converged.any():
-        converged[:] = True
-    mean = np.where(converged, split_scores.mean(axis=0), -np.inf)
+    # Where the path's models converged, they score as GridSearchCV's fits
+    # from zero (the rates outpaced in the race stopped short).
+    converged = cv_model.converged_
+    assert converged.any()
+    np.testing.assert_allclose(cv_model.scores_[converged], split_scores[converged])
+    if len(Cs) == 1:  # from zero, as GridSearchCV's: all but the outpaced
+        ran = _ran_to_the_end(cv_model, kwargs["max_iter"])
+        np.testing.assert_allclose(cv_model.scores_[ran], split_scores[ran])
+    # The choice: GridSearchCV's C, and a rate of its best score, among the
+    # combinations converged in every fold.
+    # (If none converged everywhere, the best of those that ran to max_iter
+    # everywhere, with a warning.)
+    everywhere = converged.all(axis=0)
+    if not everywhere.any():
+        everywhere = _ran_to_the_end(cv_model, kwargs["max_iter"]).all(axis=0)
+    mean = np.where(everywhere, split_scores.mean(axis=0), -np.inf)
     best_c, best_r = np.unravel_index(np.argmax(mean), mean.shape)
-    assert cv_model.learning_rate_ == RATES[best_r] and cv_model.C_ == Cs[best_c]
-    refit = GradientDescentLogisticRegression(
-        C=Cs[best_c], learning_rate=RATES[best_r], **kwargs
-    ).fit(X_IRIS, Y_IRIS)
-    np.testing.assert_allclose(cv_model.coef_, refit.coef_, rtol=1e-10, atol=1e-12)
+    chosen = RATES.index(cv_model.learning_rate_)
+    assert cv_model.C_ == Cs[best_c]
+    assert mean[best_c, chosen] == mean[best_c, best_r]
+    # Ties go to the rate with the fewest iterations over the folds.
+    tied = mean[best_c] == mean[best_c, best_r]
+    iterations = cv_model.n_iters_[:, best_c].sum(axis=0)
+    assert iterations[chosen] == iterations[tied].min()
 
 
-def test_each_model_equals_its_separate_descent_and_stops_on_its_own():
+def test_each_model_equals_its_separate_descent_until_it_converges_or_is_outpaced():
     model = GradientDescentLogisticRegressionCV(
-        learning_rates=RATES, cv=CV, max_iter=400, tol=1e-3
+        learning_rates=RATES, Cs=[1.0], cv=CV, max_iter=400, tol=1e-3
     ).fit(X_IRIS, Y_IRIS)
     train, _ = next(CV.split(X_IRIS, Y_IRIS))
     problem = TrainingProblem(GradientDescentLogisticRegression(), X_IRIS, Y_IRIS, None)
@@ -71,21 +83,37 @@ def test_each_model_equals_its_separate_descent_and_stops_on_its_own():
             max_iter=400,
             tol=1e-3,
         )
+        n_iter = model.n_iters_[0, 0, r]
         np.testing.assert_allclose(
-            model.loss_curves_[0, 0, r], alone.loss_curves[0], rtol=1e-12
+            model.loss_curves_[0, 0, r], alone.loss_curves[0][:n_iter], rtol=1e-12
         )
-        assert model.n_iters_[0, 0, r] == alone.n_iter[0]
-    assert len(set(model.n_iters_[0, 0])) > 1  # different rates stop apart
+        if model.converged_[0, 0, r]:
+            assert n_iter == alone.n_iter[0]
+        else:  # outpaced: at a halving, at twice the fastest's (and ten), or
+            # when a rate had converged in every fold
+            fastest = model.n_iters_[0, 0][model.converged_[0, 0]].min()
+            halvings = HALVING_START * 2 ** np.arange(10)
+            everywhere = model.converged_[:, 0].all(axis=0)
+            decided = model.n_iters_[:, 0, everywhere].max(axis=0).min()
+            assert (
+                n_iter in halvings
+                or n_iter == FACTOR * fastest + GRACE
+                or n_iter == decided
+            )
+            assert n_iter < alone.n_iter[0]
+    assert not model.converged_[0, 0].all()  # the race stopped some
 
 
 def test_diverging_rates_score_nan_and_are_not_chosen():
     X, y = load_breast_cancer(return_X_y=True)  # unscaled: large rates diverge
     model = GradientDescentLogisticRegressionCV(
-        learning_rates=[1e-7, 1e-6, 1e-3, 1.0], cv=3, max_iter=200
+        learning_rates=[1e-7, 1e-6, 1e-3, 1.0], Cs=[1.0], cv=3, max_iter=200
     )
     with pytest.warns(Warning):
         model.fit(X, y)
-    assert np.all(np.isnan(model.scores_[:, 0, 2:]))
+    # Stopped as diverging (NaN), or first outpaced in the race: never chosen.
+    assert not model.converged_[:, 0, 2:].any()
+    assert (model.n_iters_[:, 0, 2:] < 200).all()
     assert not np.any(np.isnan(model.scores_[:, 0, :2]))
     assert model.learning_rate_ in (1e-7, 1e-6)
 
@@ -98,7 +126,9 @@ def test_all_diverging_is_an_error():
 
 
 def test_integer_grid_is_auto_multiples():
-    model = GradientDescentLogisticRegressionCV(learning_rates=4, cv=3, max_iter=50)
+    model = GradientDescentLogisticRegressionCV(
+        learning_rates=4, Cs=[1.0], cv=3, max_iter=50
+    )
     with pytest.warns(Warning):
         model.fit(X_IRIS, Y_IRIS)
     assert model.learning_rates_ == ["auto", "auto*2", "auto*4", "auto*8"]
@@ -111,7 +141,7 @@ def test_integer_grid_is_auto_multiples():
 
 def test_refit_false_averages_the_folds():
     model = GradientDescentLogisticRegressionCV(
-        learning_rates=[0.3], cv=CV, refit=False, max_iter=100, tol=0
+        learning_rates=[0.3], Cs=[1.0], cv=CV, refit=False, max_iter=100, tol=0
     ).fit(X_IRIS, Y_IRIS)
     coefs = []
     for train, _ in CV.split(X_IRIS, Y_IRIS):
@@ -184,12 +214,15 @@ def test_a_rate_that_never_converges_does_not_win():
 
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    model = GradientDescentLogisticRegressionCV(learning_rates=8, cv=3, max_iter=1500)
+    model = GradientDescentLogisticRegressionCV(
+        learning_rates=8, Cs=[1.0], cv=3, max_iter=1500
+    )
     with warnings.catch_warnings():
         # The refit of the chosen rate converges: no warning.
         warnings.simplefilter("error", ConvergenceWarning)
         model.fit(X, y)
-    # Some rates of the grid neither converged nor diverged (they cycle)...
+    # Some rates of the grid neither converged nor diverged (they cycle, or
+    # were outpaced)...
     assert (~model.converged_ & np.isfinite(model.scores_)).any()
     # ...and the chosen one, 2**i times 1 / L, converged in every fold.
     auto = GradientDescentLogisticRegression(solver="gd", max_iter=1, tol=0).fit(X, y)
@@ -216,12 +249,12 @@ def test_a_rate_that_cycles_stops_early_and_scores_nan():
         alone.fit(X, y)
     assert alone.n_iter_ == 1000
     model = GradientDescentLogisticRegressionCV(
-        learning_rates=[cycling, good], cv=5, max_iter=1000
+        learning_rates=[cycling, good], Cs=[1.0], cv=5, max_iter=1000
     ).fit(X, y)
-    # Stopped by the stall window (100 iterations), far before max_iter
-    # (337-413 iterations per fold on one machine, depending on BLAS rounding).
+    # Stopped by the race (or the stall window, 100 iterations), far before
+    # max_iter, and not chosen.
     assert (model.n_iters_[:, 0, 0] < 500).all()
-    assert np.isnan(model.scores_[:, 0, 0]).all()
+    assert not model.converged_[:, 0, 0].any()
     assert model.converged_[:, 0, 1].all()
     assert model.learning_rate_ == good
 
@@ -233,10 +266,16 @@ def test_a_model_flat_within_rounding_is_not_taken_for_cycling():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = GradientDescentLogisticRegressionCV(
-            learning_rates=[4 * auto], cv=3, max_iter=2500, tol=1e-30
+            learning_rates=[4 * auto], Cs=[1.0], cv=3, max_iter=2500, tol=1e-30
         ).fit(X[:, :5], y)
     assert (model.n_iters_ == 2500).all()
     assert np.isfinite(model.scores_).all()
+
+
+def _ran_to_the_end(model, max_iter):
+    """The models that converged or ran ``max_iter``: not outpaced, nor
+    stopped as diverging."""
+    return model.converged_ | (model.n_iters_ == max_iter)
 
 
 def _weights_and_groups():
@@ -264,7 +303,7 @@ def test_routing_sends_sample_weight_to_the_scorer_that_asks_and_groups_to_split
         warnings.simplefilter("ignore", ConvergenceWarning)
         scorer = make_scorer(accuracy_score).set_score_request(sample_weight=requested)
         cv_model = GradientDescentLogisticRegressionCV(
-            learning_rates=RATES, cv=GroupKFold(3), scoring=scorer, **kwargs
+            learning_rates=RATES, Cs=[1.0], cv=GroupKFold(3), scoring=scorer, **kwargs
         ).fit(X_IRIS, Y_IRIS, sample_weight=weight, groups=groups)
         # The reference: GridSearchCV with the same routing.
         estimator = GradientDescentLogisticRegression(**kwargs)
@@ -280,8 +319,10 @@ def test_routing_sends_sample_weight_to_the_scorer_that_asks_and_groups_to_split
             with pytest.raises(TypeError, match="sample_weight"):
                 cv_model.score(X_IRIS, Y_IRIS, sample_weight=weight)
             score = cv_model.score(X_IRIS, Y_IRIS)
+    ran = _ran_to_the_end(cv_model, kwargs["max_iter"])
+    assert ran.any()
     np.testing.assert_allclose(
-        cv_model.scores_, _split_scores(search, 3, (1, len(RATES)))
+        cv_model.scores_[ran], _split_scores(search, 3, (1, len(RATES)))[ran]
     )
     expected = accuracy_score(
         Y_IRIS, cv_model.predict(X_IRIS), sample_weight=weight if requested else None
@@ -298,7 +339,7 @@ def test_without_routing_sample_weight_weights_the_scores_as_logistic_regression
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = GradientDescentLogisticRegressionCV(
-            learning_rates=RATES[2:3], cv=CV, max_iter=150
+            learning_rates=RATES[2:3], Cs=[1.0], cv=CV, max_iter=150
         ).fit(X_IRIS, Y_IRIS, sample_weight=weight)
     for fold, (train, test) in enumerate(CV.split(X_IRIS, Y_IRIS)):
         single = GradientDescentLogisticRegression(
@@ -322,3 +363,65 @@ def test_metadata_nothing_requested_is_refused():
         GradientDescentLogisticRegressionCV(cv=3, max_iter=5).fit(
             X_IRIS, Y_IRIS, extra=1
         )
+
+
+def _standardized(loader):
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_wine])
+def test_the_defaults_choose_C_as_logistic_regression_cv(loader):
+    from sklearn.linear_model import LogisticRegressionCV
+
+    X, y = _standardized(loader)
+    model = GradientDescentLogisticRegressionCV().fit(X, y)  # no warning either
+    reference = LogisticRegressionCV(
+        Cs=10, l1_ratios=(0,), use_legacy_attributes=False, scoring="accuracy"
+    ).fit(X, y)
+    assert model.scores_.shape == (5, 10, 1) and model.converged_.all()
+    assert model.C_ == pytest.approx(float(np.ravel(reference.C_)[0]))
+    np.testing.assert_allclose(model.Cs_, reference.Cs_)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classes_missing_from_training_folds_choose_as_logistic_regression_cv(
+    n_classes,
+):
+    # scikit-learn's test_logistic_cv_folds_with_classes_missing: each training
+    # fold lacks a class, whose intercept has no finite optimum.
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import KFold
+
+    y = np.array(["a", "a", "b", "b", "c", "c"])[: 2 * n_classes]
+    X = np.arange(2 * n_classes, dtype=float)[:, None]
+    kwargs = {"cv": KFold(n_classes), "scoring": "neg_brier_score"}
+    Cs = np.logspace(-6, 6, 5)
+    model = GradientDescentLogisticRegressionCV(Cs=Cs, **kwargs).fit(X, y)
+    reference = LogisticRegressionCV(
+        Cs=Cs, l1_ratios=(0,), use_legacy_attributes=False, **kwargs
+    ).fit(X, y)
+    assert model.converged_.all()  # and no ConvergenceWarning
+    assert model.C_ == float(np.ravel(reference.C_)[0]) == 1e-6
+
+
+def test_the_race_chooses_a_rate_converged_everywhere_and_the_refit_converges_on_wine():
+    X, y = _standardized(load_wine)
+    # No ConvergenceWarning, from the search or the refit (the configuration
+    # makes it an error).
+    model = GradientDescentLogisticRegressionCV(learning_rates=8, Cs=[1.0]).fit(X, y)
+    c, r = model.best_index_
+    assert model.converged_[:, c, r].all()
+    auto = GradientDescentLogisticRegression(solver="gd", max_iter=1, tol=0).fit(X, y)
+    assert model.learning_rate_ == pytest.approx(2**r * auto.learning_rate_)
+    assert model.n_iter_[0] < model.max_iter
+
+
+def test_ties_in_score_go_to_the_rate_with_the_fewest_iterations():
+    model = GradientDescentLogisticRegressionCV(Cs=[0.1, 1.0])
+    model.scores_ = np.array([[[0.8, 0.9, 0.9, 0.9]], [[0.8, 0.9, 0.9, 0.9]]])
+    model.scores_ = np.concatenate([model.scores_, model.scores_], axis=1)
+    model.converged_ = np.ones(model.scores_.shape, dtype=bool)
+    model.n_iters_ = np.tile([50, 400, 90, 120], (2, 2, 1))
+    # The first C of the best score, as LogisticRegressionCV; then the fastest.
+    assert model._best_combination() == (0, 2)

@@ -18,6 +18,7 @@ from sklearn_gdlogreg._messages import (
     no_dataset,
     no_obvious_dataset,
     not_converged,
+    weights_out_of_range,
 )
 
 SCALERS = "StandardScaler, or PixelScaler for pixel values"
@@ -56,6 +57,18 @@ SCALERS = "StandardScaler, or PixelScaler for pixel values"
             "The features are too small for float32 arithmetic: the step 1 / L "
             "they call for (L = 1e-80) and the coefficients that fit them are "
             f"beyond float32's range. Scale the features ({SCALERS}).",
+        ),
+        (
+            weights_out_of_range("float32", 4.2e38, too_large=True),
+            "The sample weights (times the class weights, if any) reach 4.2e+38, "
+            "beyond float32's range. Divide sample_weight by a constant and "
+            "multiply C by it: the model is the same.",
+        ),
+        (
+            weights_out_of_range("float32", 1e-300, too_large=False),
+            "The sample weights (times the class weights, if any) reach at most "
+            "1e-300, below float32's range. Multiply sample_weight by a constant "
+            "and divide C by it: the model is the same.",
         ),
         (
             no_dataset("a.h5", "b", ["x", "y"], "x_key"),

@@ -275,3 +275,37 @@ def test_a_fixed_learning_rate_is_not_preconditioned_unless_asked():
     expected = -1e-4 * tiny.gradient(np.zeros(3))
     np.testing.assert_allclose(plain.coef_[0], expected[:2], rtol=1e-12)
     np.testing.assert_allclose(plain.intercept_, expected[2:], rtol=1e-12)
+
+
+def test_per_model_weights_give_each_model_its_diagonal_and_bound_at_each_C():
+    # Cross-validation's fold models: each weighs its own rows (per-model
+    # weights over all the rows). Each has the D and the step bound in D's
+    # metric of a model fitted on its rows alone, at each strength.
+    X, y = load_iris(return_X_y=True)
+    X = X * [1.0, 10.0, 100.0, 1000.0]
+    loss = loss_for_classes(3)
+    target = loss.encode_target(y, X.dtype)
+    rng = np.random.RandomState(0)
+    weights = rng.uniform(0.5, 2.0, (2, len(y))) * (rng.uniform(size=(2, len(y))) < 0.7)
+    both = preconditioned(
+        linear_objective(loss, X, target, weights, 1.0, True, kernel="numpy")
+    )
+    for C in [0.1, 10.0]:
+        at_C = both.with_strength(C)
+        for model, weight in enumerate(weights):
+            rows = weight > 0
+            alone = preconditioned(
+                linear_objective(
+                    loss, X[rows], target[..., rows], weight[rows], C, True
+                )
+            )
+            np.testing.assert_allclose(
+                at_C.diagonal[model], alone.diagonal[0], rtol=1e-12
+            )
+            np.testing.assert_allclose(
+                at_C.select([model]).diagonal, alone.diagonal, rtol=1e-12
+            )
+            for exact in [True, False]:
+                assert at_C.lipschitz_constant(exact)[model] == pytest.approx(
+                    alone.lipschitz_constant(exact), rel=1e-10
+                )

@@ -85,3 +85,70 @@ def test_streamed_rows_are_kept_and_cannot_be_subset(tmp_path):
             problem.objective(1.0, 0.0, rows=np.arange(10))
         with pytest.raises(ValueError, match="inconsistent numbers of samples"):
             TrainingProblem(GradientDescentLogisticRegression(), file["X"], y[:5], None)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_the_folds_objective_is_each_folds_objective_as_a_model(n_classes, as_sparse):
+    X, y, weight = _data(n_classes)
+    X = sparse.csr_array(X) if as_sparse else X
+    problem = TrainingProblem(GradientDescentLogisticRegression(), X, y, weight)
+    folds = [np.arange(0, 90, 3), np.arange(1, 90, 2)]
+    both = problem.folds_objective(2.0, 0.0, folds, repeat=2)
+    params = np.random.RandomState(1).standard_normal((4, problem.loss.n_outputs, 5))
+    values, gradient = both.loss_gradient(params)
+    for model in range(4):
+        alone = problem.objective(2.0, 0.0, rows=folds[model // 2])
+        expected = alone.loss_gradient(params[model : model + 1])
+        np.testing.assert_allclose(values[model], expected[0][0], rtol=1e-13)
+        np.testing.assert_allclose(gradient[model], expected[1][0], rtol=1e-12)
+        np.testing.assert_allclose(
+            both.lipschitz_constant()[model], alone.lipschitz_constant(), rtol=1e-10
+        )
+    # The running models' selection keeps each one's weights.
+    selected = both.select(np.array([3, 0]))
+    np.testing.assert_allclose(
+        selected.loss_gradient(params[[3, 0]])[1], gradient[[3, 0]], rtol=1e-14
+    )
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 2.0, 1: 0.5}])
+def test_class_weights_of_huge_sample_weights_are_those_of_their_ratios(class_weight):
+    # Weights of 1e307: "balanced" summed them to infinity in scikit-learn's
+    # compute_class_weight, an overflow warning (#23 item 14). Its weights
+    # depend on the ratios only, a dict's on none.
+    X, y, weight = _data(2)
+    estimator = GradientDescentLogisticRegression(class_weight=class_weight)
+    huge = TrainingProblem(estimator, X, y, weight * 1e307)
+    plain = TrainingProblem(estimator, X, y, weight)
+    np.testing.assert_allclose(huge.weight / 1e307, plain.weight, rtol=1e-12)
+    # Their sum is infinite, the penalty's strength 1 / (C S) zero: the model
+    # is the unpenalised one of the same ratios.
+    model = GradientDescentLogisticRegression(class_weight=class_weight)
+    model.fit(X, y, sample_weight=weight * 1e307)
+    reference = GradientDescentLogisticRegression(C=np.inf, class_weight=class_weight)
+    reference.fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "scale", "class_weight"),
+    [
+        (np.float32, 1e200, None),  # beyond float32 themselves
+        (np.float32, 1e38, {0: 4.0, 1: 1.0}),  # times the class weights
+        (np.float64, 1e308, {0: 4.0, 1: 1.0}),
+        (np.float32, 1e-300, None),  # all below float32: 0, as if absent
+    ],
+)
+def test_weights_beyond_the_dtype_are_refused_naming_the_fix(
+    dtype, scale, class_weight
+):
+    # Not cast to infinity with an overflow warning, nor all to 0 (then "one
+    # class with positive weight"): the fix, with C.
+    X, y, weight = _data(2)
+    estimator = GradientDescentLogisticRegression(class_weight=class_weight)
+    fix = "Divide sample_weight .* multiply C" if scale > 1 else "Multiply sample"
+    match = f"{np.dtype(dtype).name}'s range. {fix}"
+    with pytest.raises(ValueError, match=match) as error:
+        TrainingProblem(estimator, X.astype(dtype), y, weight / 2 * scale)
+    assert error.value.parameters == ("sample_weight", "C")

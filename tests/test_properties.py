@@ -7,7 +7,10 @@ import pytest
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_gdlogreg import GradientDescentLogisticRegression
+from sklearn_gdlogreg import (
+    GradientDescentLogisticRegression,
+    MiniBatchLogisticRegression,
+)
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -43,7 +46,9 @@ def problems(draw):
         X = getattr(sparse, f"{layout}_array")(X)
     weight = None
     if draw(st.booleans()):
-        weight = rng.uniform(0, 3, n_samples).astype(dtype)
+        # Weights of any magnitude, in float64 (beyond float32's, refused).
+        scale = draw(st.sampled_from([1e-300, 1.0, 1e200, 1e307]))
+        weight = rng.uniform(0, 3, n_samples) * scale
     params = dict(
         C=draw(st.sampled_from([1e-3, 1.0, 1e3, np.inf])),
         l1_ratio=draw(st.sampled_from([0.0, 0.5, 1.0])),
@@ -53,6 +58,7 @@ def problems(draw):
         learning_rate=draw(st.sampled_from(["auto", 0.1])),
         max_iter=draw(st.sampled_from([0, 1, 30])),
         fit_intercept=draw(st.booleans()),
+        class_weight=draw(st.sampled_from([None, "balanced"])),
     )
     if params["l1_ratio"] > 0 and np.isinf(params["C"]):
         params["l1_ratio"] = 0.0
@@ -77,6 +83,10 @@ def test_a_fit_raises_a_clear_error_or_gives_a_finite_valid_model(problem):
         except ValueError as error:
             # A clear error: it names a parameter or the data and a fix.
             message = str(error).lower()
+            # The auto step cannot diverge: at any magnitude, what fails is
+            # named (the features' scale, say), never a divergence.
+            if params["learning_rate"] == "auto":
+                assert "diverged" not in message, message
             assert any(
                 word in message for word in ("learning_rate", "sample_weight",
                                              "class", "scale", "weight")
@@ -86,3 +96,36 @@ def test_a_fit_raises_a_clear_error_or_gives_a_finite_valid_model(problem):
     assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
     assert np.all((proba >= 0) & (proba <= 1))
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n_samples=st.integers(4, 40),
+    n_classes=st.integers(2, 4),
+    batch_size=st.integers(1, 50),
+    epochs=st.integers(1, 3),
+    solver=st.sampled_from(["sgd", "rmsprop", "adam"]),
+    shuffle=st.booleans(),
+    float32=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_property_partial_fit_is_fit_by_epochs(
+    n_samples, n_classes, batch_size, epochs, solver, shuffle, float32, seed
+):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, 3)).astype(np.float32 if float32 else np.float64)
+    y = np.arange(n_samples) % n_classes  # every class present
+    params = dict(
+        solver=solver, batch_size=batch_size, shuffle=shuffle, random_state=seed
+    )
+    fitted = MiniBatchLogisticRegression(max_iter=epochs, tol=None, **params)
+    fitted.fit(X, y)
+    streamed = MiniBatchLogisticRegression(**params)
+    for _ in range(epochs):
+        streamed.partial_fit(X, y, classes=np.arange(n_classes))
+    np.testing.assert_array_equal(streamed.coef_, fitted.coef_)
+    np.testing.assert_array_equal(streamed.intercept_, fitted.intercept_)
+    assert streamed.coef_.dtype == X.dtype
+    n_batches = -(-n_samples // min(batch_size, n_samples))
+    assert fitted.t_ == epochs * n_batches
+    assert np.all(np.isfinite(fitted.loss_curve_))

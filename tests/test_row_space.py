@@ -184,6 +184,6 @@ def test_cv_grid_on_wide_rows_equals_separate_fits():
     X, y = _wide(2)
     rates = [0.01, 0.05]
     model = GradientDescentLogisticRegressionCV(
-        learning_rates=rates, cv=3, max_iter=50, tol=0, refit=False
+        learning_rates=rates, Cs=[1.0], cv=3, max_iter=50, tol=0, refit=False
     ).fit(X, y)
     assert np.isfinite(model.scores_).all() and (model.n_iters_ == 50).all()

@@ -11,7 +11,7 @@ from sklearn.base import config_context
 from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._namespace import as_numpy, namespace_of
 from sklearn_gdlogreg._rows import make_rows
-from sklearn_gdlogreg._rows.fused import FusedRows
+from sklearn_gdlogreg._rows.fused import DeferredFusedRows, FusedRows
 from sklearn_gdlogreg._rows.hdf5 import HDF5Rows
 from sklearn_gdlogreg._rows.numpy import NumpyRows
 
@@ -19,7 +19,8 @@ from sklearn_gdlogreg._rows.numpy import NumpyRows
 def test_in_memory_numpy_is_fused_from_a_megabyte_unless_told():
     small, large = np.zeros((10, 3)), np.zeros((2000, 100))  # 1.6 MB
     assert type(make_rows(small)) is NumpyRows
-    assert type(make_rows(large)) is FusedRows
+    assert type(make_rows(large)) is DeferredFusedRows
+    assert type(make_rows(large, kernel="fused")) is FusedRows
     assert type(make_rows(np.asfortranarray(large))) is NumpyRows
     assert type(make_rows(sparse.csr_array(large))) is NumpyRows
     assert type(make_rows(large, kernel="numpy")) is NumpyRows

@@ -12,6 +12,7 @@ from sklearn_gdlogreg import (
     _rows,
 )
 from sklearn_gdlogreg._rows import hdf5
+from sklearn_gdlogreg._rows.fused import DeferredFusedRows
 from sklearn_gdlogreg.datasets import load_h5
 
 
@@ -21,6 +22,7 @@ def small_chunks(monkeypatch):
     # so that the streamed and in-memory fits take the same path.
     monkeypatch.setattr(hdf5, "_CHUNK_BYTES", 20_000)
     monkeypatch.setattr(_rows, "_FUSED_MIN_BYTES", 0)
+    monkeypatch.setattr(DeferredFusedRows, "numpy_bytes", 0)
 
 
 def write(tmp_path, X, name="X"):

@@ -83,3 +83,30 @@ def test_a_flat_objective_is_not_a_stall():
         stall_window=10,
     )  # fmt: skip
     assert result.n_iter[0] == 300 and result.diverged[0] is None
+
+
+class Creeping(Objective):
+    """f rises by 2 eps, relative, at every evaluation: rounding noise that a
+    search accepts (float32 data, objectives of 1e-298), not divergence."""
+
+    value = 1.0
+
+    def select(self, models):
+        return self
+
+    def loss_gradient(self, params):
+        self.value *= 1 + 2 * np.finfo(np.float64).eps
+        return np.full(len(params), self.value), np.ones_like(params)
+
+    def lipschitz_constant(self, exact=True):
+        return 1.0
+
+
+def test_rises_within_rounding_are_not_divergence():
+    # Counted as rises, 20 of them stopped such fits with the auto step as
+    # "diverged" (#23 item 14).
+    result = gradient_descent(
+        Creeping(), np.zeros((1, 1, 1)), learning_rate=1e-3, max_iter=50, tol=0
+    )
+    assert result.n_iter[0] == 50 and result.diverged[0] is None
+    assert np.all(np.diff(result.loss_curves[0]) > 0)

@@ -1,8 +1,11 @@
 """Spectral steps with the non-monotone search (``_solvers.spectral``)."""
 
 import numpy as np
+import pytest
 from quadratic import Quadratic, ill_conditioned, start
+from sklearn.linear_model import LogisticRegression
 
+from sklearn_gdlogreg import GradientDescentLogisticRegression
 from sklearn_gdlogreg._solvers import gradient_descent
 
 
@@ -62,3 +65,33 @@ def test_spectral_proximal_steps_reach_the_soft_thresholded_minimum():
     curvature = np.array([2.0, 1.0, 5.0, 0.5])
     expected = np.sign(centre) * np.maximum(np.abs(centre) - 0.5 / curvature, 0)
     np.testing.assert_allclose(result.params[0, 0], expected, atol=1e-10)
+
+
+@pytest.mark.parametrize("l1", [0.0, 1e148])
+def test_spectral_steps_stay_positive_at_extreme_scales(l1):
+    # Curvatures of 1e300 and a minimiser of 1e-150 (features of 1e150): near
+    # the minimum s.s underflows to 0 and r.r nears overflow; the steps were
+    # then 0, reported as a divergence "with learning_rate=0" (#23 item 14).
+    curvature, centre = np.array([1e300, 3e298]), np.array([1e-150, -2e-150])
+    result = gradient_descent(
+        Quadratic(curvature, centre=centre, l1=l1), start(0.0, 0.0),
+        learning_rate=1e-300, max_iter=200, tol=0, solver="bb",
+    )  # fmt: skip
+    assert result.diverged[0] is None and result.learning_rate[0] > 0
+    expected = np.sign(centre) * np.maximum(np.abs(centre) - l1 / curvature, 0)
+    np.testing.assert_allclose(result.params[0, 0], expected, rtol=1e-12)
+
+
+def test_a_fit_of_features_of_1e150_with_l1_is_the_fit_of_the_unscaled_ones():
+    # The default solver and step on features of 1e150 (#23 item 14): the
+    # penalty on coefficients of 1e-150 is negligible, so the model is the
+    # unpenalised one of the unscaled features, scaled.
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((20, 3)), rng.randint(2, size=20)
+    model = GradientDescentLogisticRegression(
+        C=1e-3, l1_ratio=0.5, fit_intercept=False
+    ).fit(X * 1e150, y)
+    reference = LogisticRegression(C=np.inf, fit_intercept=False, tol=1e-12)
+    np.testing.assert_allclose(
+        model.coef_ * 1e150, reference.fit(X, y).coef_, rtol=1e-5
+    )

@@ -6,7 +6,9 @@ One class per kind of data, each in its module, all behind the protocol of
 - ``numpy.NumpyRows``: NumPy or SciPy-sparse rows, two BLAS passes, lean: the
   reference the others are tested against;
 - ``fused.FusedRows``: dense C-ordered rows in memory, one read per evaluation
-  by the compiled kernel of ``_kernels``;
+  by the compiled kernel of ``_kernels``; ``fused.DeferredFusedRows``, the
+  same after a descent's first GB of reading by NumPy's two passes (so that
+  a short fit never compiles the kernel);
 - ``hdf5.HDF5Rows``: an ``h5py.Dataset`` streamed in chunks into one reused
   buffer, read by the same kernel;
 - ``namespace.NamespaceRows``: an array of another array-API namespace
@@ -61,12 +63,18 @@ def _is_other_namespace(X, kernel):
     return not is_numpy(namespace_of(X)[0])
 
 
+def _dense(X):
+    return isinstance(X, np.ndarray) and X.flags.c_contiguous
+
+
+def _fused_asked(X, kernel):
+    """Dense C-ordered NumPy data the fused kernel is asked for."""
+    return kernel == "fused" and _dense(X)
+
+
 def _fused_pays(X, kernel):
-    """Dense C-ordered NumPy data the fused kernel is asked for, or from 1 MB."""
-    dense = isinstance(X, np.ndarray) and X.flags.c_contiguous
-    return dense and (
-        kernel == "fused" or (kernel == "auto" and X.nbytes >= _FUSED_MIN_BYTES)
-    )
+    """Dense C-ordered NumPy data of 1 MB or more, the kernel left to choose."""
+    return kernel == "auto" and _dense(X) and X.nbytes >= _FUSED_MIN_BYTES
 
 
 #: The kinds of rows, tried in order: (whether X is of the kind for a kernel,
@@ -75,7 +83,8 @@ _KINDS = (
     (lambda X, kernel: is_dask_array(X), ".dask", "DaskRows"),
     (_is_hdf5_dataset, ".hdf5", "HDF5Rows"),
     (_is_other_namespace, ".namespace", "NamespaceRows"),
-    (_fused_pays, ".fused", "FusedRows"),
+    (_fused_asked, ".fused", "FusedRows"),
+    (_fused_pays, ".fused", "DeferredFusedRows"),
     (lambda X, kernel: True, ".numpy", "NumpyRows"),
 )
 
@@ -109,7 +118,8 @@ dask.array.Array, Rows}
         the array's size and on ``kernel``).
     kernel : {"auto", "fused", "numpy"}, default="auto"
         For dense in-memory NumPy data: "fused" (one pass), "numpy" (two BLAS
-        passes) or "auto" (fused from 1 MB on); "fused" raises for NumPy or
+        passes) or "auto" (from 1 MB on, fused after a descent's first GB
+        of reading, see ``fused.DeferredFusedRows``); "fused" raises for NumPy or
         sparse data that is not a C-ordered dense array. Streamed data is
         always fused ("numpy" raises). Another namespace and a Dask array are
         read their own way, whatever the kernel.
@@ -140,19 +150,20 @@ def gathered(array):
     return array.compute() if is_dask_array(array) else array
 
 
-def rows_for_fit(estimator, X, y):
+def rows_for_fit(estimator, X, y, reset=True):
     """The rows of ``X`` and ``y``, checked for ``estimator.fit``.
 
     In memory, ``validate_data`` in X's namespace (sparse accepted, float32 or
     float64); streamed or distributed, the shape and values of X as they are
-    read, never loaded. Sets ``n_features_in_`` (and ``feature_names_in_``).
+    read, never loaded. Sets ``n_features_in_`` (and ``feature_names_in_``);
+    with ``reset=False`` (a later ``partial_fit``), checks X against them.
 
     Returns
     -------
     rows : Rows
     y : ndarray
     """
-    data, y = kind_of(X).checked_for_fit(estimator, X, y)
+    data, y = kind_of(X).checked_for_fit(estimator, X, y, reset)
     return make_rows(data), y
 
 

@@ -10,6 +10,7 @@ import contextlib
 import copy
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils._array_api import (
     _matching_numpy_dtype,
     check_same_namespace,
@@ -47,9 +48,13 @@ def weight_shares(sample_weight):
 
     Weights are divided by the largest first: weights of 1e308 sum to infinity,
     but their shares are exact (the sum, infinite, then makes the penalty's
-    strength ``1 / (C S)`` zero, its limit).
+    strength ``1 / (C S)`` zero, its limit). Weights of shape (k, n), one row
+    per model, give shares per row and ``k`` sums.
     """
     weight = np.asarray(sample_weight, np.float64)
+    if weight.ndim == 2:
+        shares, totals = zip(*map(weight_shares, weight), strict=True)
+        return np.stack(shares), np.array(totals)
     top = float(weight.max()) if weight.size else 0.0
     if top == 0:  # a part of the rows may weigh nothing
         return np.zeros_like(weight), 0.0
@@ -101,6 +106,10 @@ class Rows:
         the kernel it is asked (the kind of in-memory data depends on its size).
     kernels : tuple of str
         The ``kernel`` values of ``make_rows`` this kind accepts.
+    numpy_bytes : int
+        How much of X a descent reads by NumPy's two passes before this kind's
+        own evaluation (:class:`~sklearn_gdlogreg._rows.fused.DeferredFusedRows`
+        leaves its first GB to them); 0 for the other kinds.
 
     After :meth:`bind`:
 
@@ -120,6 +129,10 @@ class Rows:
     in_memory = False
     dense = None
     kernels = KERNELS
+    #: Whether :meth:`bind` takes weights of shape (k, n_samples), one row per
+    #: model (cross-validation's folds as models over all the rows).
+    per_model_weights = False
+    numpy_bytes = 0
     #: Why a kernel outside :attr:`kernels` cannot read these rows.
     kernel_error = ""
     #: Why these rows cannot be subset (:meth:`take`).
@@ -134,17 +147,18 @@ class Rows:
             raise ValueError(cls.kernel_error)
 
     @classmethod
-    def checked_for_fit(cls, estimator, X, y):
+    def checked_for_fit(cls, estimator, X, y, reset=True):
         """``(data, y)`` checked for ``estimator.fit``, ``data`` for ``make_rows``.
 
         The default, for rows not in memory: the rows are made (the kind checks
         X's shape and values), the number of features (and their names) set on
-        ``estimator`` as ``validate_data`` does, and ``y`` checked against the
-        number of samples without reading ``X``.
+        ``estimator`` as ``validate_data`` does (with ``reset=False``, checked
+        against those set: a later ``partial_fit``), and ``y`` checked against
+        the number of samples without reading ``X``.
         """
         rows = cls(X)
-        _check_feature_names(estimator, rows, reset=True)
-        _check_n_features(estimator, rows, reset=True)
+        _check_feature_names(estimator, rows, reset=reset)
+        _check_n_features(estimator, rows, reset=reset)
         y = column_or_1d(y, warn=True)
         check_consistent_length(np.empty((rows.shape[0], 0)), y)
         return rows, y
@@ -222,10 +236,11 @@ class Rows:
         loss : BinaryLogLoss or MultinomialLogLoss
         target : ndarray
             Encoded by ``loss.encode_target`` (NumPy).
-        sample_weight : ndarray of shape (n_samples,) or None
-            None means all ones.
+        sample_weight : ndarray of shape (n_samples,) or (k, n_samples), or None
+            None means all ones. One row per model where the kind has
+            :attr:`per_model_weights` (the share and ``S`` are then per model).
         fit_intercept : bool
-        weight_sum : float, default=None
+        weight_sum : float or ndarray of shape (k,), default=None
             The ``S`` the weights are divided by; default their sum (a part
             of the rows, a Dask block, takes the whole data's).
 
@@ -237,7 +252,7 @@ class Rows:
         """
         bound = copy.copy(self)
         bound.loss = loss
-        bound.target = target
+        bound.target = bound.host_target = target
         bound.sample_weight = sample_weight
         bound.fit_intercept = fit_intercept
         # Each sample's share of the mean (one value for all without weights),
@@ -246,11 +261,15 @@ class Rows:
             weight_sum = self.shape[0] if weight_sum is None else weight_sum
             share = 1 / weight_sum
         else:
+            if np.ndim(sample_weight) == 2 and not self.per_model_weights:
+                raise ValueError(f"{type(self).__name__} takes no per-model weights.")
             share, total = weight_shares(sample_weight)
             if weight_sum is None:
                 weight_sum = total
             else:  # a part of the rows: shares of the whole data's sum
-                share = share * (total / weight_sum)
+                share = share * np.reshape(total / weight_sum, (-1,) + (1,) * (
+                    share.ndim - 1
+                ))  # fmt: skip
         bound.weight_sum = weight_sum
         bound.share = bound.host_share = np.asarray(share, dtype=self.dtype)
         bound._bound()
@@ -258,6 +277,40 @@ class Rows:
 
     def _bound(self):
         """What a kind prepares once bound (targets on the device, say)."""
+
+    def mini_batches(self, batch_size, random_state=None):
+        """Yield the bound rows of each mini-batch of one pass over the rows.
+
+        Each batch ``B`` is an unbiased sample of the data term: its samples'
+        shares are ``s_i / S * n / |B|`` (``S`` the whole data's weight sum),
+        so that its mean loss is, in expectation over the batches of a pass,
+        the whole data's. The last batch may be smaller.
+
+        Parameters
+        ----------
+        batch_size : int
+        random_state : numpy.random.RandomState or None
+            Shuffles the rows of each pass; None visits them in order.
+
+        Only NumPy and sparse rows in memory hand out batches yet: the others
+        raise ``ValueError``.
+        """
+        raise ValueError(
+            f"Mini-batches are not handed out by {type(self).__name__} yet: pass X "
+            "in memory, as a NumPy array or a SciPy sparse matrix, or fit "
+            "GradientDescentLogisticRegression, which reads it where it lives."
+        )
+
+    def select(self, models):
+        """The bound rows for the models at index ``models`` only: themselves,
+        but where the weights are per model."""
+        if not self.per_model_weights or np.ndim(self.host_share) < 2:
+            return self
+        selected = copy.copy(self)
+        selected.share = selected.host_share = self.host_share[models]
+        selected.weight_sum = self.weight_sum[models]
+        selected.sample_weight = self.sample_weight[models]
+        return selected
 
     def loss_gradient(self, params):
         """The weighted mean loss of each model and its gradient: one evaluation.
@@ -283,24 +336,48 @@ class Rows:
 
         With ``exact=False``, the Frobenius norm's square, an upper bound in
         one pass over ``X``. With ``column_scale`` ``s`` (float64, of shape
-        ``(n_features + fit_intercept,)``), the norm of ``W^(1/2) [X, 1]
-        diag(s)``.
+        ``(n_features + fit_intercept,)``, or ``(k, ...)`` one per model), the
+        norm of ``W^(1/2) [X, 1] diag(s)``.
+
+        Returns
+        -------
+        float, or ndarray of shape (k,) where the shares or the scales are
+        per model
         """
-        weight = self._weight()
-        if not exact:
-            if column_scale is None:
-                return squared_frobenius_norm(self, weight, self.fit_intercept)
-            return float(self.column_squares() @ np.square(column_scale))
-        return squared_spectral_norm(self, weight, self.fit_intercept, column_scale)
+        if not exact and column_scale is not None:
+            squares = self.column_squares() * np.square(column_scale)
+            return squares.sum(axis=-1) if squares.ndim > 1 else float(squares.sum())
+        weights = self._weights()
+        if len(weights) == 1 and np.ndim(column_scale) < 2:
+            return self._squared_norm(exact, weights[0], column_scale)
+        # Per model: each model's shares, each model's scale.
+        k = max(len(weights), len(column_scale) if np.ndim(column_scale) == 2 else 1)
+        weights = weights * k if len(weights) == 1 else weights
+        scales = column_scale if np.ndim(column_scale) == 2 else [column_scale] * k
+        return np.array([
+            self._squared_norm(exact, weight, scale)
+            for weight, scale in zip(weights, scales, strict=True)
+        ])  # fmt: skip
+
+    def _squared_norm(self, exact, weight, column_scale):
+        """:meth:`squared_norm` of one model's ``weight`` (and scale)."""
+        if exact:
+            return squared_spectral_norm(self, weight, self.fit_intercept, column_scale)
+        return squared_frobenius_norm(self, weight, self.fit_intercept)
 
     def column_squares(self):
         """The diagonal of ``[X, 1]^T W [X, 1]`` (W the samples' shares): each
-        column's weighted mean square, float64 on the host, in one pass."""
-        return column_squares(self, self._weight(), self.fit_intercept)
+        column's weighted mean square, float64 on the host, in one pass; of
+        shape ``(n_params,)``, or ``(k, n_params)`` with per-model weights."""
+        squares = column_squares(self, self._weights(), self.fit_intercept)
+        return squares[0] if np.ndim(self.host_share) < 2 else squares
 
-    def _weight(self):
-        """The samples' shares in X's namespace, on its device."""
-        return on_device(self.xp, np.reshape(self.host_share, -1), self.device)
+    def _weights(self):
+        """The samples' shares in X's namespace, on its device: a list of one
+        for all models, or one per model."""
+        share = self.host_share
+        shares = [share] if np.ndim(share) < 2 else list(share)
+        return [on_device(self.xp, np.reshape(s, -1), self.device) for s in shares]
 
     def running(self):
         """The context a whole descent over these rows runs in (none needed)."""
@@ -334,11 +411,16 @@ n_features)
         )
 
     @classmethod
-    def checked_for_fit(cls, estimator, X, y):
+    def checked_for_fit(cls, estimator, X, y, reset=True):
         """``validate_data(estimator, X, y)`` in X's namespace, sparse accepted."""
         xp, _, _ = get_namespace_and_device(X)
         return validate_data(
-            estimator, X, y, accept_sparse=ACCEPT_SPARSE, dtype=[xp.float64, xp.float32]
+            estimator,
+            X,
+            y,
+            accept_sparse=ACCEPT_SPARSE,
+            dtype=[xp.float64, xp.float32],
+            reset=reset,
         )
 
     @classmethod
@@ -359,6 +441,38 @@ n_features)
         """The rows at ``indices``, in memory too (``make_rows`` then chooses
         the subset's own kind)."""
         return type(self)(self.X[indices])
+
+    def mini_batches(self, batch_size, random_state=None):
+        """Batches of rows taken at shuffled indices (see :meth:`Rows.mini_batches`):
+        copies of the dtype and format of ``X`` (float32 stays, sparse stays
+        sparse; CSC is read as CSR, whose rows are cheap to take)."""
+        rows = self
+        if sp.issparse(self.X) and self.X.format != "csr":
+            rows = copy.copy(self)
+            rows.X = self.X.tocsr()
+        n_samples = self.shape[0]
+        order = (
+            np.arange(n_samples)
+            if random_state is None
+            else random_state.permutation(n_samples)
+        )
+        for start in range(0, n_samples, batch_size):
+            yield rows.batch(order[start : start + batch_size])
+
+    def batch(self, indices):
+        """The bound rows at ``indices``, each share times ``n / len(indices)``:
+        an unbiased sample of the data term (their kind chosen by
+        ``make_rows`` for their size)."""
+        from . import make_rows
+
+        weight = None if self.sample_weight is None else self.sample_weight[indices]
+        return make_rows(self.take(indices)).bind(
+            self.loss,
+            self.host_target[..., indices],
+            weight,
+            self.fit_intercept,
+            weight_sum=self.weight_sum * len(indices) / self.shape[0],
+        )
 
     def row_chunks(self, size):
         n_samples = self.shape[0]

@@ -149,7 +149,10 @@ class DaskRows(Rows):
         )
 
     def squared_norm(self, exact=True, column_scale=None):
-        """The step bound's squared norm, summed over the blocks on the workers."""
+        """The step bound's squared norm, summed over the blocks on the workers
+        (one per model for scales of shape (k, n_params))."""
+        if np.ndim(column_scale) == 2:
+            return np.array([self.squared_norm(exact, scale) for scale in column_scale])
         if not exact:
             if column_scale is not None:
                 return float(self.column_squares() @ np.square(column_scale))
@@ -379,8 +382,12 @@ def _block_weight(X, weight, weight_sum):
 
 
 def _block_rows(X):
-    """The rows of one block, in memory on its worker."""
-    return make_rows(X)
+    """The rows of one block, in memory on its worker, read by their own kind
+    from the first evaluation: each evaluation binds a block's rows anew, so
+    a descent's count of NumPy's passes (``numpy_bytes``) is not theirs."""
+    rows = make_rows(X)
+    rows.numpy_bytes = 0
+    return rows
 
 
 def _block_gram(X, weight, fit_intercept, weight_sum):

@@ -4,11 +4,29 @@ Each row's raw predictions, loss, residual and gradient share are computed
 while the row is in cache, by the numba kernel of ``_kernels`` (imported when
 first used). :class:`FusedPass` is that evaluation over any chunks of rows:
 the streamed file's rows (``hdf5``) use it too.
+
+The kernel is compiled on its first call on a machine (about 3 s, then
+cached on disk), where reading X twice for a short fit costs milliseconds. So
+the rows ``make_rows`` chooses by itself (:class:`DeferredFusedRows`) leave a
+descent's first :data:`NUMPY_FIRST_BYTES` of reading to NumPy's two passes: a
+short fit never compiles (nor imports numba), a longer one reads the rest
+with the kernel. The switch depends only on X's size and the number of
+evaluations, never on whether the kernel is compiled, so that a fit's result
+is the same in every process.
 """
 
 import numpy as np
 
 from ._base import InMemoryRows
+from .numpy import NumpyRows
+
+#: How much of X a descent reads by NumPy's two passes before the fused kernel
+#: takes over (kernel "auto"). Measured on 2 cores: the kernel's compilation
+#: costs about 3 s, once per machine and dtype; a GB read by NumPy's passes
+#: 0.18-0.24 s, by the kernel 0.06-0.10 s. So a fit that reads less than a GB
+#: (40,000 x 30 float64: about 110 evaluations) never compiles, and a longer
+#: one, once the kernel is cached, loses at most 0.2 s.
+NUMPY_FIRST_BYTES = 1 << 30
 
 
 class FusedPass:
@@ -82,9 +100,17 @@ class FusedRows(FusedPass, InMemoryRows):
     ----------
     X : ndarray of shape (n_samples, n_features)
         C-ordered, float32 or float64, finite.
+
+    Attributes
+    ----------
+    numpy_bytes : int
+        How much of X the evaluations of rows bound once read by NumPy's two
+        passes (:class:`~sklearn_gdlogreg._rows.numpy.NumpyRows`) before the
+        fused kernel: none here (``kernel="fused"``).
     """
 
     kernels = ("auto", "fused")
+    numpy_bytes = 0
 
     def __init__(self, X):
         super().__init__(X)
@@ -92,3 +118,32 @@ class FusedRows(FusedPass, InMemoryRows):
 
     def fused_chunks(self, multiple):
         return [(0, self.X)]
+
+    def _bound(self):
+        super()._bound()
+        self._numpy_left = self.numpy_bytes // max(1, self.X.nbytes)
+        if self._numpy_left:
+            self._numpy = NumpyRows(self.X).bind(
+                self.loss, self.target, self.sample_weight, self.fit_intercept,
+                self.weight_sum,
+            )  # fmt: skip
+
+    def loss_gradient(self, params):
+        if self._numpy_left:
+            self._numpy_left -= 1
+            return self._numpy.loss_gradient(params)
+        return super().loss_gradient(params)
+
+
+class DeferredFusedRows(FusedRows):
+    """:class:`FusedRows` as ``kernel="auto"`` chooses them: a descent's first
+    :data:`NUMPY_FIRST_BYTES` of reading by NumPy's two passes, then the fused
+    kernel (so that a short fit never waits for the kernel's compilation).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        C-ordered, float32 or float64, finite.
+    """
+
+    numpy_bytes = NUMPY_FIRST_BYTES

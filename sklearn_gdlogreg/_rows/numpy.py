@@ -21,6 +21,7 @@ class NumpyRows(InMemoryRows):
     """
 
     kernels = ("auto", "numpy")
+    per_model_weights = True
     kernel_error = "The fused kernel needs a C-ordered dense array."
 
     def __init__(self, X):
@@ -57,9 +58,8 @@ class NumpyRows(InMemoryRows):
             raw = np.asarray(self.X @ coef[:p])
             if self.fit_intercept:
                 raw += coef[p]
-            values, residual = self.loss.mean_loss_residual(
-                raw, self.target, self.share
-            )
+            share = self.share if self.share.ndim < 2 else self.share[0]
+            values, residual = self.loss.mean_loss_residual(raw, self.target, share)
             gradient = np.empty_like(params)
             gradient[0, 0, :p] = residual @ self.X
             if self.fit_intercept:

@@ -7,6 +7,7 @@ pieces, one module each:
 
 - ``state``: the models' arrays, the running ones' batch, the history;
 - ``monitor``: convergence, divergence and stall tests;
+- ``race``: which models of a race of steps stop early;
 - ``plain``, ``nesterov``, ``spectral``: one solver strategy each (the
   :class:`~sklearn_gdlogreg._protocols.Solver` protocol);
 - ``backtracking``: the Armijo search, around plain or Nesterov's steps;
@@ -27,12 +28,14 @@ from .backtracking import GROW, Backtracking
 from .monitor import MAX_CONSECUTIVE_RISES, Monitor
 from .nesterov import NesterovSteps
 from .plain import PlainSteps
+from .race import Race
 from .spectral import SpectralSteps
 from .state import DescentState
 
 __all__ = [
     "GROW",
     "MAX_CONSECUTIVE_RISES",
+    "Race",
     "SOLVERS",
     "DescentResult",
     "auto_step",
@@ -112,6 +115,7 @@ def gradient_descent(
     verbose=0,
     callback=None,
     stall_window=None,
+    race=None,
 ):
     """Minimise ``k`` objectives by batch (proximal) gradient descent.
 
@@ -153,6 +157,9 @@ def gradient_descent(
         Also stop a model as diverged when its objective stalls (see
         ``monitor``): a fixed step that cycles. None: never (a single fit runs
         its ``max_iter``; a grid of steps stops such models early).
+    race : Race, default=None
+        Models of one objective at different steps race (see ``race``): those
+        it outpaces stop, neither converged nor diverged. None: no race.
 
     Returns
     -------
@@ -172,7 +179,7 @@ def gradient_descent(
         )
         monitor = Monitor(
             state.value, tol, stall_window, objective.has_prox,
-            float(rounding(xp, params.dtype, 1.0)),
+            float(rounding(xp, params.dtype, 1.0)), race,
         )  # fmt: skip
         strategy.start(state)
         stopped = _descend(state, strategy, monitor, max_iter, verbose, callback)
@@ -215,7 +222,7 @@ def _descend(state, strategy, monitor, max_iter, verbose, callback):
             moved(xp, batch.y, batch.scale, batch.gradient), batch.steps
         )
         # 2. Stop the models that converged or diverge (before their update).
-        stops = monitor.check(batch, x_new)
+        stops = monitor.check(batch, x_new, iteration)
         if stops is not None:
             keep = state.stop(batch, *stops)
             if not keep.any():

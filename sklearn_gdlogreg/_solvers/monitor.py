@@ -3,11 +3,13 @@
 Each iteration, before a model's update, :class:`Monitor` looks at its
 objective ``F(x)`` and its stopping criterion: the model has converged when
 the criterion is at most ``tol``; it diverges when ``F`` (or the criterion)
-stops being finite, rises ``MAX_CONSECUTIVE_RISES`` iterations in a row, or
-grows past ``MAX_GROWTH`` times its start (or ``MAX_GROWTH``, if larger); and,
-with a ``stall_window``, it stalls when ``F`` makes no new low for that many
+stops being finite, rises ``MAX_CONSECUTIVE_RISES`` iterations in a row (each
+time by more than its rounding error, which the searches accept), or grows
+past ``MAX_GROWTH`` times its start (or ``MAX_GROWTH``, if larger); and, with a
+``stall_window``, it stalls when ``F`` makes no new low for that many
 iterations while above its lowest value in at least half of them (a fixed step
-that cycles).
+that cycles). With a :class:`~sklearn_gdlogreg._solvers.race.Race`, the models
+it outpaces stop too, neither converged nor diverged.
 """
 
 import numpy as np
@@ -38,11 +40,14 @@ class Monitor:
         ``gradient_max``, computed every iteration only with ``tol > 0``.
     rounding : float
         The relative rounding error of objective values (``arrays.rounding``).
+    race : Race, default=None
+        The models' race (run afresh here); None: no race.
     """
 
-    def __init__(self, values, tol, stall_window, proximal, rounding):
+    def __init__(self, values, tol, stall_window, proximal, rounding, race=None):
         k = len(values)
         self.tol, self.stall_window, self.rounding = tol, stall_window, rounding
+        self.race = None if race is None else race.fresh()
         self.proximal = proximal
         self.every_iteration = proximal or tol > 0
         self.first, self.last = values.copy(), values.copy()
@@ -58,17 +63,20 @@ class Monitor:
         self.stalled = np.zeros(k, dtype=bool)
         self.gradient_max = np.full(k, np.inf)
 
-    def check(self, batch, x_new):
+    def check(self, batch, x_new, iteration):
         """Test the batch's models before their update to ``x_new``.
 
         Returns
         -------
-        None, or (done, diverged)
+        None, or (done, diverged, outpaced)
             None where every model goes on; else the mask of the converged
-            models and a dict from the position of each diverging one to why.
+            models, a dict from the position of each diverging one to why, and
+            the mask of the outpaced ones (or None).
         """
         models, value = batch.models, batch.value
-        rising = value > self.last[models]
+        # A rise within rounding is noise (searches accept it), not a sign.
+        last = self.last[models]
+        rising = value > last + self.rounding * np.abs(last)
         # Below the growth limit: not NaN nor infinity either.
         healthy = value <= self.growth_limit[models]
         if rising.any():
@@ -94,12 +102,20 @@ class Monitor:
             if self.tol > 0:
                 done = criterion <= self.tol
         self.last[models] = value
-        if healthy.all() and (done is None or not done.any()):
+        outpaced = (
+            None
+            if self.race is None
+            else self.race.outpaced(models, value, done, iteration)
+        )
+        if healthy.all() and (done is None or not done.any()) and outpaced is None:
             return None
         done = np.zeros_like(healthy) if done is None else done
         problem = np.flatnonzero(~healthy & ~done)
         indices = np.arange(len(self.first))[models]
-        return done, {j: self._reason(indices[j], value[j]) for j in problem}
+        diverged = {j: self._reason(indices[j], value[j]) for j in problem}
+        if outpaced is not None:
+            outpaced &= ~done & healthy
+        return done, diverged, outpaced
 
     def _stalls(self, models, value):
         """Update the stall counts; whether each model stalls.

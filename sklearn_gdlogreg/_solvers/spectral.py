@@ -10,14 +10,17 @@ its models evaluated again. Then, with ``s`` the change of the parameters and
 one ``s.r / r.r`` (BB2); the next step is ABBmin's: the smallest of the last
 ``ABB_MEMORY`` short steps where the short one is below ``ABB_THRESHOLD`` times
 the long one, else the long one. Where ``s.r <= 0`` (no curvature seen) the
-accepted step is kept.
+accepted step is kept. The products are taken of ``s`` and ``r`` scaled to a
+largest entry of 1: at feature scales near the dtype's limits (1e150 in
+float64) ``s.s`` underflows to 0 and ``r.r`` overflows, which would make the
+next step 0.
 """
 
 import math
 
 import numpy as np
 
-from .._namespace import per_model
+from .._namespace import max_abs, per_model
 from .arrays import moved, put, rounding, take
 from .backtracking import MAX_BACKTRACKS, SHRINK
 from .plain import PlainSteps
@@ -48,7 +51,7 @@ class SpectralSteps(PlainSteps):
 
     def search(self, state, batch, x_new, reference):
         """Halve the steps the non-monotone test rejects; the accepted point
-        evaluated, and its change from ``x``."""
+        evaluated, and its change ``s`` from ``x`` with ``s.s``."""
         xp, objective, x = state.xp, batch.objective, batch.x
         gradient, steps = batch.gradient, batch.steps
         reference = reference + rounding(xp, x.dtype, reference)
@@ -75,24 +78,34 @@ class SpectralSteps(PlainSteps):
 
     def next_steps(self, state, batch, evaluated, change):
         """ABBmin's next step of each model (see the module's docstring)."""
+        xp, objective = state.xp, batch.objective
         change, ss = change
-        objective = batch.objective
         r = evaluated.gradient - batch.gradient
+        sr, rr, size = objective.inner(change, r), objective.inner(r, r), 1.0
+        if not np.all((ss > _TINY) & (rr < _HUGE)):
+            # Near float64's limits (features of 1e150), s.s underflows and r.r
+            # overflows: the products of s / |s| and r / |r| (largest entries)
+            # do not, and the steps are |s| / |r| times their ratios.
+            ss, sr, rr, size = _scaled_products(xp, objective, change, r)
         models = batch.models
         products = zip(
             ss.tolist(),
-            objective.inner(change, r).tolist(),
-            objective.inner(r, r).tolist(),
+            sr.tolist(),
+            rr.tolist(),
+            np.broadcast_to(size, ss.shape).tolist(),
             evaluated.steps.tolist(),
             range(state.k) if isinstance(models, slice) else models.tolist(),
             strict=False,
         )
         steps = []
-        for ss_j, sr, rr, step, model in products:
-            if not (sr > 0 and rr > 0 and math.isfinite(ss_j)):
+        for ss, sr, rr, size, step, model in products:
+            if not (sr > 0 and rr > 0):  # no curvature seen
                 steps.append(step)
                 continue
-            long, short = ss_j / sr, sr / rr
+            long, short = size * (ss / sr), size * (sr / rr)
+            if not (short > 0 and math.isfinite(long)):  # beyond float64
+                steps.append(step)
+                continue
             recent = self.short[model]
             recent.insert(0, short)
             del recent[ABB_MEMORY:]
@@ -102,3 +115,19 @@ class SpectralSteps(PlainSteps):
     def accept(self, state, batch, evaluated):
         super().accept(state, batch, evaluated)
         state.step[batch.models] = evaluated.memory
+
+
+# Products of s and r within these bounds keep all their digits.
+_TINY = np.finfo(np.float64).tiny / np.finfo(np.float64).eps
+_HUGE = 1 / _TINY
+
+
+def _scaled_products(xp, objective, s, r):
+    """``s.s``, ``s.r`` and ``r.r`` of ``s / |s|`` and ``r / |r|``, and
+    ``|s| / |r|`` (largest entries, per model)."""
+    s_size = np.asarray(max_abs(xp, s), dtype=np.float64)
+    r_size = np.asarray(max_abs(xp, r), dtype=np.float64)
+    s = s / per_model(xp, np.where(s_size > 0, s_size, 1.0), s)
+    r = r / per_model(xp, np.where(r_size > 0, r_size, 1.0), r)
+    size = s_size / np.where(r_size > 0, r_size, np.inf)
+    return objective.inner(s, s), objective.inner(s, r), objective.inner(r, r), size

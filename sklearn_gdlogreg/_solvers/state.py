@@ -171,10 +171,10 @@ class DescentState:
             self.smooth = put(xp, self.smooth, models, batch.smooth)
         self.value = put(xp, self.value, models, batch.value)
 
-    def stop(self, batch, done, diverged):
-        """Stop the batch's models that are ``done`` (converged) or diverged
-        (``diverged`` maps their positions to the reason); return the mask of
-        those that go on."""
+    def stop(self, batch, done, diverged, outpaced=None):
+        """Stop the batch's models that are ``done`` (converged), diverged
+        (``diverged`` maps their positions to the reason) or ``outpaced`` (a
+        mask, or None); return the mask of those that go on."""
         models = np.arange(self.k)[batch.models]
         self.converged[models[done]] = True
         for position, reason in diverged.items():
@@ -182,6 +182,8 @@ class DescentState:
             self.diverged[model] = divergence(self.step[model], self.iteration, reason)
         keep = ~done
         keep[list(diverged)] = False
+        if outpaced is not None:
+            keep &= ~outpaced
         self.running[models[~keep]] = False
         self.history.stop(models[~keep], self.iteration)
         self.n_running = int(self.running.sum())
