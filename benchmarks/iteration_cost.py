@@ -35,8 +35,10 @@ from sklearn_gdlogreg._rows.fused import DeferredFusedRows
 
 from ._common import Result, Table, fmt, limit_threads
 
-# (features, megabytes of the float64 X); float32 X has the same rows.
-FULL_SHAPES = ((256, 100), (256, 1000), (256, 2000), (12_288, 1000), (12_288, 2000))
+# (features, megabytes of the float64 X); float32 X has the same rows. A sweep
+# of widths at 1 GB, and the course's width (64 x 64 x 3 pixels).
+WIDTHS = (16, 64, 256, 1024, 4096, 16_384)
+FULL_SHAPES = (*((width, 1000) for width in WIDTHS), (12_288, 1000))
 QUICK_SHAPES = ((256, 2), (256, 8), (12_288, 8))
 PAUSE_SECONDS = 0.05
 # The least time between the two fits whose difference gives an iteration's.
@@ -168,31 +170,27 @@ def run(config):
         del X64
     result.tables.append(table)
     for threads in ("1", "default"):
-        for n_features in sorted({f for f, _ in shapes}):
-            records = [
-                r
-                for r in result.raw.values()
-                if r["threads"] == threads and r["n_features"] == n_features
-            ]
-            largest = {
-                dtype: max(
-                    (r for r in records if r["dtype"] == dtype),
-                    key=lambda r: r["nbytes"],
-                )
-                for dtype in ("float64", "float32")
-            }
-            ratios = ", ".join(
-                f"{dtype} ({r['nbytes'] / 1e9:.2g} GB) {_times(r['ratio'])} "
-                f"(two-pass NumPy {r['two_pass_ratio']:.2f}×)"
-                for dtype, r in largest.items()
-            )
-            result.headline.append(
-                f"{n_features:,} features, {_THREAD_WORDS[threads]}: one "
-                f"iteration costs {ratios} one X @ w (goal ≤ 1.25)."
-            )
+        for dtype in ("float64", "float32"):
+            result.headline.append(_sweep_line(result.raw.values(), threads, dtype))
     return result
 
 
-def _times(ratio):
-    """A ratio for the headline: "1.05×", or that it was not resolved."""
-    return "below resolution" if math.isnan(ratio) else f"{ratio:.2f}×"
+def _sweep_line(records, threads, dtype):
+    """One headline: the range of the ratio over the widths, and the worst."""
+    ratios = {
+        r["n_features"]: r["ratio"]
+        for r in records
+        if r["threads"] == threads and r["dtype"] == dtype
+    }
+    measured = {f: r for f, r in ratios.items() if not math.isnan(r)}
+    widths = f"{min(ratios):,}–{max(ratios):,} features"
+    if not measured:
+        return f"{widths}, {dtype}, {_THREAD_WORDS[threads]}: below resolution."
+    worst = max(measured, key=measured.get)
+    unresolved = len(ratios) - len(measured)
+    return (
+        f"{widths}, {dtype}, {_THREAD_WORDS[threads]}: one iteration costs "
+        f"{min(measured.values()):.2f}–{measured[worst]:.2f}× one X @ w (worst at "
+        f"{worst:,} features; goal ≤ 1.25)"
+        + (f"; {unresolved} width(s) below resolution." if unresolved else ".")
+    )

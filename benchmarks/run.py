@@ -126,7 +126,8 @@ def render(results, *, plots_from, results_dir):
         "Made by "
         + "; ".join(commands)
         + (" (quick mode: small data, one repeat)" if context["quick"] else "")
-        + ".",
+        + f", {sum(r['seconds'] for r in results) / 60:.0f} minutes of measuring"
+        + (" in one run." if len(commands) == 1 else f" over {len(commands)} runs."),
         "",
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB; "
         f"BLAS: {blas}; Python {info['python']}; {versions}.",

@@ -16,8 +16,8 @@ disk), and a line on stderr says so when it takes more than a second.
 
 Results do not depend on the number of threads, nor on how the rows arrive (all
 at once, or in chunks from a file): rows are cut into blocks whose size depends
-only on the row's size in bytes, each block's sums are kept apart, and the blocks
-are added in row order, in float64.
+only on the row's size in bytes and the machine's cache sizes, each block's sums
+are kept apart, and the blocks are added in row order, in float64.
 
 The maths is the same as ``_loss.BinaryLogLoss`` and ``_loss.MultinomialLogLoss``
 (which stay the reference the tests compare against), written per group of rows.
@@ -46,17 +46,36 @@ from ._vecmath import exp_nonpositive, log1p_unit, log_normal
 # Reassociation lets sums be vectorised, contraction gives fused multiply-adds.
 # No "nnan"/"ninf": a diverging step must still produce inf and NaN to be seen.
 _FASTMATH = {"reassoc", "contract", "nsz"}
-# Bytes of X per block: its partial sums are written once per block and added
-# after the pass, so a block has many rows next to one row of partial sums
-# (measured on rows of 98 KB: 16 rows per block cost 1.8x one X @ w, 128 rows
-# 1.2x), and blocks are many enough for all cores.
-_BLOCK_BYTES = 1 << 20
+
+
+def _cache_bytes(level, default, caches=Path("/sys/devices/system/cpu/cpu0/cache")):
+    """A core's data (or unified) cache at ``level``, in bytes, as Linux's
+    ``/sys`` describes it in ``caches``; ``default`` where it does not say."""
+    try:
+        for index in sorted(caches.glob("index*")):
+            if (index / "level").read_text().strip() == str(level) and (
+                index / "type"
+            ).read_text().strip() in ("Data", "Unified"):
+                size = (index / "size").read_text().strip().upper()
+                scale = {"K": 1 << 10, "M": 1 << 20}.get(size[-1:], 1)
+                return int(size.rstrip("KM")) * scale
+    except (OSError, ValueError):
+        pass
+    return default
+
+
+# Bytes of X per block, a core's L2: its partial sums are written once per
+# block and added after the pass, so a block has many rows next to one row of
+# partial sums (measured on rows of 98 KB: 16 rows per block cost 1.8x one
+# X @ w, 128 rows 1.2x), and blocks are many enough for all cores.
+_BLOCK_BYTES = _cache_bytes(2, 1 << 20)
 _MIN_BLOCK_ROWS = 128
-# Bytes of X per group of rows (at least 4 rows): a group is read from memory,
-# then read again for the gradient, so it must stay in L1/L2 meanwhile.
-# Measured on 1 GB of 256 features: 8 KB groups cost 1.05-1.12x one X @ w,
-# 32 KB 1.13-1.33x; rows of 98 KB go 4 at a time (2 or 3: 1.35-1.65x).
-_GROUP_BYTES = 8192
+# Bytes of X per group of rows (at least 4 rows), a quarter of a core's L1: a
+# group is read from memory, then read again for the gradient, so it must stay
+# in L1 meanwhile beside the coefficients and the gradient. Measured on 1 GB of
+# 256 features (L1 of 32 KB): 8 KB groups cost 1.05-1.12x one X @ w, 32 KB
+# 1.13-1.33x; rows of 98 KB go 4 at a time (2 or 3: 1.35-1.65x).
+_GROUP_BYTES = _cache_bytes(1, 32 << 10) // 4
 # How much of the next group is prefetched before a group's gradient step.
 _PREFETCH_ITEMS = 8192
 _CACHE_LINE = 64

@@ -16,6 +16,7 @@ from ._messages import (
     epochs_diverged,
     epochs_not_converged,
 )
+from ._namespace import as_numpy, sum_dtype
 from ._objective import LinearObjective
 from ._predict import LinearPredictionsMixin
 from ._problem import TrainingProblem
@@ -178,7 +179,20 @@ default="constant"
     ``partial_fit`` makes one epoch over the rows it is given, as ``fit``'s
     epochs over its rows: the penalty of each call is ``/ (C S)`` with ``S``
     the call's weight sum. Over a stream of chunks of ``m`` rows out of ``N``,
-    ``C * N / m`` gives the penalty that ``C`` gives ``fit`` on all the rows.
+    ``C * N / m`` gives the penalty that ``C`` gives ``fit`` on all the rows;
+    with ``shuffle=False`` and chunks of a multiple of ``batch_size`` rows,
+    the calls make the updates of one epoch of ``fit`` over the chunks one
+    under the other.
+
+    Data that does not fit in memory is read where it lives: an
+    ``h5py.Dataset`` in chunks of about 64 MB, shuffled chunk by chunk, two
+    chunks in memory at a time; a Dask array block by block (persisted on a
+    ``distributed`` cluster, else computed from its graph at each epoch).
+    Batches are then cut within each chunk or block: with ``shuffle=False``
+    and blocks of a multiple of ``batch_size`` rows (a file's chunks are),
+    they are the batches of the same rows in memory; shuffled, each row is
+    still in one batch per epoch, but a batch never mixes chunks or blocks.
+    ``early_stopping`` needs the rows in memory.
 
     Examples
     --------
@@ -286,9 +300,17 @@ default="constant"
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, h5py.Dataset, dask array} of shape \
+(n_samples, n_features)
             Training data; float32 is computed in float32, sparse stays
-            sparse (each batch's rows taken from it).
+            sparse (each batch's rows taken from it). An ``h5py.Dataset`` is
+            streamed: chunks in shuffled order, rows shuffled within each,
+            the next chunk read while the current one is computed. A Dask
+            array is read block by block, blocks in shuffled order, rows
+            shuffled within each. With ``sklearn.set_config(
+            array_api_dispatch=True)``, an array of another array-API
+            namespace (PyTorch, CuPy) is fitted there, on its device; the
+            fitted arrays live there too.
         y : array-like of shape (n_samples,)
             Class labels: two or more classes, of any type.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -299,10 +321,17 @@ default="constant"
         self : object
             The fitted estimator.
         """
-        problem = TrainingProblem(self, X, y, sample_weight)
+        problem = TrainingProblem(self, X, y, sample_weight, batches=True)
         self._rng = check_random_state(self.random_state)
         validation = None
         if self.early_stopping:
+            if not problem.rows.in_memory:
+                raise ValueError(
+                    "early_stopping needs X in memory (its validation rows are a "
+                    "subset of it); for a streamed file or a Dask array, set "
+                    "early_stopping=False, or score a held-out part yourself "
+                    "between partial_fit calls."
+                )
             train, held_out = train_test_split(
                 np.arange(problem.rows.shape[0]),
                 test_size=self.validation_fraction,
@@ -332,7 +361,11 @@ default="constant"
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, h5py.Dataset, dask array} of shape \
+(n_samples, n_features)
+            The rows of this epoch, as in :meth:`fit`: an ``h5py.Dataset`` or
+            a Dask array makes one pass over the file or the array, in
+            mini-batches.
         y : array-like of shape (n_samples,)
             Labels among ``classes``, some of them only if so.
         classes : array-like of shape (n_classes,), default=None
@@ -374,16 +407,22 @@ default="constant"
             sample_weight,
             classes=classes if first else self.classes_,
             reset=first,
+            batches=True,
         )
         objective = problem.objective(self.C, self.l1_ratio)
         if first:
             self._rng = check_random_state(self.random_state)
             params = self._start(problem, objective, warm=False)
         else:
-            params = _packed(self.coef_, self.intercept_, problem.rows.dtype)
+            params = _packed(self.coef_, self.intercept_, problem.X.dtype, objective)
             params = params[:, :, : objective.n_params]
         self._descend(problem, objective, params, 1, None, fit=False)
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = True
+        return tags
 
     def _start(self, problem, objective, warm):
         """Start a descent: the parameters (zeros, or the last fit's), and a
@@ -401,10 +440,12 @@ default="constant"
                     f"{problem.classes.tolist()} and {objective.n_features} "
                     "features. Set warm_start=False to start afresh."
                 )
-            params = _packed(self.coef_, self.intercept_, problem.rows.dtype)
+            params = _packed(self.coef_, self.intercept_, problem.X.dtype, objective)
             params = params[:, :, :n_params]
         else:
-            params = np.zeros((1, n_outputs, n_params), dtype=problem.rows.dtype)
+            params = objective.xp.zeros(
+                (1, n_outputs, n_params), dtype=problem.X.dtype, device=objective.device
+            )
         self._update_rule = make_update_rule(
             self.solver,
             momentum=self.momentum,
@@ -460,7 +501,7 @@ default="constant"
             if validation is not None:
                 self._scores.append(validation.score(params))
                 if stopping.update(-self._scores[-1]):
-                    best_params = params.copy()
+                    best_params = objective.xp.asarray(params, copy=True)
             else:
                 stopping.update(mean)
             if self.verbose:
@@ -488,17 +529,22 @@ default="constant"
         self._set_fitted(problem, objective, params, rate, validation is not None)
 
     def _set_fitted(self, problem, objective, params, rate, early_stopping):
+        """The fitted attributes: arrays in the namespace and on the device of
+        X, but ``classes_`` (NumPy)."""
         n_features = objective.n_features
+        xp, device = objective.xp, objective.device
         self.classes_ = problem.classes
-        self.coef_ = params[0, :, :n_features].copy()
+        self.coef_ = xp.asarray(params[0, :, :n_features], copy=True)
         self.intercept_ = (
-            params[0, :, n_features].copy()
+            xp.asarray(params[0, :, n_features], copy=True)
             if self.fit_intercept
-            else np.zeros(params.shape[1], dtype=params.dtype)
+            else xp.zeros(params.shape[1], dtype=params.dtype, device=device)
         )
-        self.n_iter_ = np.array([self._epochs], dtype=np.int32)
+        self.n_iter_ = xp.asarray([self._epochs], dtype=xp.int32, device=device)
         self.t_ = self._updates
-        self.loss_curve_ = np.array(self._loss_curve, dtype=np.float64)
+        self.loss_curve_ = xp.asarray(
+            self._loss_curve, dtype=sum_dtype(xp, device), device=device
+        )
         self.learning_rate_ = rate
         if early_stopping:
             self.validation_scores_ = list(self._scores)
@@ -506,7 +552,7 @@ default="constant"
             self.best_loss_ = None
         else:
             self.validation_scores_ = self.best_validation_score_ = None
-            self.best_loss_ = float(np.min(self.loss_curve_))
+            self.best_loss_ = float(min(self._loss_curve))
 
 
 class _Validation:
@@ -526,13 +572,18 @@ class _Validation:
         p = self.n_features
         coef = params[0, :, :p]
         intercept = params[0, :, p] if params.shape[2] > p else 0.0
-        raw = self.rows.raw_block(self.rows.X, coef, intercept)
+        raw = as_numpy(self.rows.raw_block(self.rows.X, coef, intercept))
         predicted = raw[:, 0] > 0 if raw.shape[1] == 1 else np.argmax(raw, axis=1)
         return float(np.average(predicted == self.y_index, weights=self.weight))
 
 
-def _packed(coef, intercept, dtype):
-    """``[coef, intercept]`` as parameters of shape (1, n_outputs, p + 1)."""
+def _packed(coef, intercept, dtype, objective):
+    """``[coef, intercept]`` as parameters of shape (1, n_outputs, p + 1), in
+    ``dtype``, in the objective's namespace and on its device."""
+    xp, device = objective.xp, objective.device
     if sp.issparse(coef):  # a sparsified coef_
         coef = coef.toarray()
-    return np.column_stack([coef, intercept]).astype(dtype)[np.newaxis]
+    coef = xp.asarray(coef, dtype=dtype, device=device)
+    intercept = xp.reshape(xp.asarray(intercept, dtype=dtype, device=device), (-1, 1))
+    params = xp.concat([coef, intercept], axis=1)
+    return xp.reshape(params, (1, *params.shape))

@@ -31,6 +31,8 @@ class TrainingProblem:
     reset : bool, default=True
         False: check X's features against those the estimator has seen (a
         later ``partial_fit``) instead of setting them.
+    batches : bool, default=False
+        Whether the fit reads the rows in mini-batches (``_rows.rows_for_fit``).
 
     Attributes
     ----------
@@ -49,12 +51,13 @@ class TrainingProblem:
         ``y_index`` encoded by the loss.
     """
 
-    def __init__(self, estimator, X, y, sample_weight, *, classes=None, reset=True):
+    def __init__(self, estimator, X, y, sample_weight, *, classes=None, reset=True,
+                 batches=False):  # fmt: skip
         # Labels and weights are prepared on the host; the rows move them to
         # X's device (or its Dask workers).
         y = as_numpy(gathered(y))
         sample_weight = as_numpy(gathered(sample_weight))
-        rows, y = rows_for_fit(estimator, X, y, reset)
+        rows, y = rows_for_fit(estimator, X, y, reset, batches=batches)
         check_classification_targets(y)
         dtype = rows.dtype
         self.rows, self.y = rows, y

@@ -72,6 +72,7 @@ _COMMON_GUESSES = {
     "--eta": "--learning-rate",
     "--step": "--learning-rate",
     "--epochs": "--max-iter",
+    "--num-epochs": "--max-iter",
     "--iterations": "--max-iter",
     "--num-iterations": "--max-iter",
     "--n-iter": "--max-iter",
@@ -80,6 +81,14 @@ _COMMON_GUESSES = {
     "--penalty": "--l1-ratio",
     "--output": "--model",
     "-o": "--model",
+    "--optimizer": "--solver",
+    "--mini-batch-size": "--batch-size",
+    "--minibatch-size": "--batch-size",
+    "--beta": "--momentum",
+    "--beta1": "--beta-1",
+    "--beta2": "--beta-2",
+    "--seed": "--random-state",
+    "--decay": "--decay-rate",
 }
 
 
@@ -159,8 +168,9 @@ _USER_ERRORS = (OSError, ValueError, RuntimeError, MemoryError)
 def _parser():
     parser = _Parser(
         prog=PROG,
-        description="Logistic regression by batch gradient descent on images: "
-        "train, predict, and compare with scikit-learn's LogisticRegression. "
+        description="Logistic regression by gradient descent on images (full "
+        "batches, or mini-batches with --solver sgd, rmsprop or adam): train, "
+        "predict, and compare with scikit-learn's LogisticRegression. "
         "Without --train/--test, the data are scikit-learn's bundled digits "
         "(odd vs even); with them, HDF5 files such as the course's cat data.",
     )
@@ -229,23 +239,26 @@ def _add_model_options(parser):
         type=_learning_rate,
         default="auto",
         metavar="RATE|auto",
-        help="fixed step, or 'auto' (default)",
+        help="fixed step (a mini-batch --solver: the first epoch's), or 'auto' "
+        "(default)",
     )
     parser.add_argument(
         "--max-iter",
         type=_non_negative_int,
-        default=1000,
+        default=None,
         metavar="N",
-        help="the largest number of iterations (default: 1000); 0: the starting "
-        "model (zeros)",
+        help="the largest number of iterations, or of epochs with a mini-batch "
+        "--solver (default: 1000 iterations, 200 epochs); 0: the starting model "
+        "(zeros), full-batch solvers only",
     )
     parser.add_argument(
         "--tol",
         type=_non_negative_float,
         default=1e-4,
         metavar="T",
-        help="stop when no gradient entry exceeds T; 0: run --max-iter "
-        "iterations (default: 1e-4)",
+        help="stop when no gradient entry exceeds T (a mini-batch --solver: when "
+        "the epoch's cost has not fallen by T for --n-iter-no-change epochs); "
+        "0: run --max-iter iterations or epochs (default: 1e-4)",
     )
     parser.add_argument(
         "--C",
@@ -258,10 +271,12 @@ def _add_model_options(parser):
     )
     parser.add_argument(
         "--solver",
-        choices=["auto", "gd", "nesterov", "bb"],
+        choices=["auto", "gd", "nesterov", "bb", *MINI_BATCH_SOLVERS],
         default="auto",
         help="auto (default): gd with a fixed --learning-rate, else bb "
-        "(spectral steps)",
+        "(spectral steps); gd, nesterov, bb: full-batch descent; sgd, rmsprop, "
+        "adam: mini-batch descent (MiniBatchLogisticRegression, the options "
+        "below)",
     )
     parser.add_argument(
         "--line-search",
@@ -274,6 +289,172 @@ def _add_model_options(parser):
         default="pixel",
         help="pixel: divide by the largest pixel value (default)",
     )
+    mini_batch = parser.add_argument_group(
+        "mini-batch descent (--solver sgd, rmsprop or adam)"
+    )
+    mini_batch.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        metavar="N|auto",
+        help="rows per mini-batch; auto (default): 200, or all the rows if fewer",
+    )
+    mini_batch.add_argument(
+        "--schedule",
+        choices=["constant", "decay", "invscaling", "adaptive"],
+        help="the learning rate by epoch e: constant (default); decay: "
+        "RATE / (1 + --decay-rate * e); invscaling: RATE / (1 + e) ** --power-t; "
+        "adaptive: divided by 5 each time the cost stalls",
+    )
+    mini_batch.add_argument(
+        "--decay-rate",
+        type=_non_negative_float,
+        metavar="D",
+        help="for --schedule decay (default: 1)",
+    )
+    mini_batch.add_argument(
+        "--power-t",
+        type=_non_negative_float,
+        metavar="P",
+        help="for --schedule invscaling (default: 0.5)",
+    )
+    mini_batch.add_argument(
+        "--momentum",
+        type=_decay_weight,
+        metavar="BETA",
+        help="sgd: the weight of the past in the velocity v = BETA v + (1 - BETA) "
+        "dW (default: 0.9); 0: plain steps",
+    )
+    mini_batch.add_argument(
+        "--no-nesterov",
+        action="store_true",
+        help="sgd: the course's momentum, not Nesterov's (the default)",
+    )
+    mini_batch.add_argument(
+        "--beta-1",
+        type=_decay_weight,
+        metavar="B1",
+        help="adam: the weight of the past in the gradients' average (default: 0.9)",
+    )
+    mini_batch.add_argument(
+        "--beta-2",
+        type=_decay_weight,
+        metavar="B2",
+        help="rmsprop, adam: the weight of the past in the squared gradients' "
+        "average (default: 0.999)",
+    )
+    mini_batch.add_argument(
+        "--epsilon",
+        type=_positive,
+        metavar="EPS",
+        help="rmsprop, adam: added to the root mean square (default: 1e-8)",
+    )
+    mini_batch.add_argument(
+        "--n-iter-no-change",
+        type=_positive_int,
+        metavar="N",
+        help="the epochs without gain that stop the descent (default: 10)",
+    )
+    mini_batch.add_argument(
+        "--early-stopping",
+        action="store_true",
+        help="hold out --validation-fraction of the training images, stop when "
+        "their accuracy stalls, keep the model of the best",
+    )
+    mini_batch.add_argument(
+        "--validation-fraction",
+        type=_open_unit_interval,
+        metavar="F",
+        help="for --early-stopping (default: 0.1)",
+    )
+    mini_batch.add_argument(
+        "--no-shuffle",
+        action="store_true",
+        help="visit the rows in order (default: shuffled before each epoch)",
+    )
+    mini_batch.add_argument(
+        "--random-state",
+        type=_seed,
+        metavar="SEED",
+        help="the shuffles and the held-out images (default: 0, the same every run)",
+    )
+
+
+#: The ``--solver`` choices that train :class:`MiniBatchLogisticRegression`.
+MINI_BATCH_SOLVERS = ("sgd", "rmsprop", "adam")
+
+#: The options of mini-batch descent that are its estimator's parameters, by
+#: destination (their defaults, None, leave the estimator's).
+_MINI_BATCH_PARAMETERS = (
+    "batch_size schedule decay_rate power_t momentum beta_1 beta_2 epsilon "
+    "n_iter_no_change validation_fraction"
+).split()
+#: Every option of mini-batch descent, by destination: the flags too.
+_MINI_BATCH_OPTIONS = [
+    *_MINI_BATCH_PARAMETERS,
+    *"no_nesterov early_stopping no_shuffle random_state".split(),
+]
+#: The options of mini-batch descent that apply to some of its solvers only:
+#: each option's destination, and those solvers.
+_SOLVER_OPTIONS = {
+    "momentum": ("sgd",),
+    "no_nesterov": ("sgd",),
+    "beta_1": ("adam",),
+    "beta_2": ("rmsprop", "adam"),
+    "epsilon": ("rmsprop", "adam"),
+}
+#: The mini-batch options that apply to one choice of another: each option's
+#: destination, and that choice as an option of the command.
+_REQUIRES = {
+    "decay_rate": ("schedule", "decay", "--schedule decay"),
+    "power_t": ("schedule", "invscaling", "--schedule invscaling"),
+    "validation_fraction": ("early_stopping", True, "--early-stopping"),
+}
+
+
+def _option(dest):
+    """The command's option for an argument's destination: ``--beta-1``."""
+    return "--" + dest.replace("_", "-")
+
+
+def _check_options(args):
+    """Refuse options that the chosen ``--solver`` (or another option) ignores.
+
+    Raises
+    ------
+    ValueError
+        Naming the option, and what it needs.
+    """
+    mini_batch = args.solver in MINI_BATCH_SOLVERS
+    given = [
+        dest for dest in _MINI_BATCH_OPTIONS if getattr(args, dest) not in (None, False)
+    ]
+    if not mini_batch:
+        if given:
+            raise ValueError(
+                f"{_option(given[0])} is for mini-batch descent (--solver sgd, "
+                f"rmsprop or adam), not --solver {args.solver}"
+            )
+        return
+    if args.line_search:
+        raise ValueError(
+            f"--line-search is for --solver gd or nesterov, not --solver {args.solver}"
+        )
+    if args.max_iter == 0:
+        raise ValueError(
+            "--max-iter 0 (the starting model) is for the full-batch solvers: "
+            f"--solver {args.solver} runs at least one epoch"
+        )
+    for dest in given:
+        solvers = _SOLVER_OPTIONS.get(dest, MINI_BATCH_SOLVERS)
+        if args.solver not in solvers:
+            raise ValueError(
+                f"{_option(dest)} is for --solver {' or '.join(solvers)}, not "
+                f"--solver {args.solver}"
+            )
+        if dest in _REQUIRES:
+            other, value, option = _REQUIRES[dest]
+            if getattr(args, other) != value:
+                raise ValueError(f"{_option(dest)} is for {option}")
 
 
 def _learning_rate(text):
@@ -321,6 +502,44 @@ def _non_negative_int(text):
     return value
 
 
+def _positive_int(text):
+    value = _number(int, text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number >= 1")
+    return value
+
+
+def _batch_size(text):
+    if text == "auto":
+        return text
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"{error}, nor 'auto'") from None
+
+
+def _seed(text):
+    value = _number(int, text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number in [0, 2**32)")
+    return value
+
+
+def _decay_weight(text):
+    """A weight of the past in an average: in [0, 1)."""
+    value = _number(float, text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not in [0, 1)")
+    return value
+
+
+def _open_unit_interval(text):
+    value = _number(float, text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1 (excluded)")
+    return value
+
+
 def _non_negative_float(text):
     value = _number(float, text)
     if not 0 <= value < math.inf:
@@ -360,18 +579,51 @@ def _pipeline(args, data, estimator):
     )
 
 
-def _gradient_descent(args):
+def _estimator(args):
+    """The estimator the options ask for: full-batch or mini-batch descent."""
+    if args.solver in MINI_BATCH_SOLVERS:
+        return _mini_batch(args)
     from ._logistic import GradientDescentLogisticRegression
 
     return GradientDescentLogisticRegression(
         learning_rate=args.learning_rate,
-        max_iter=args.max_iter,
+        max_iter=1000 if args.max_iter is None else args.max_iter,
         tol=args.tol,
         C=args.C,
         l1_ratio=args.l1_ratio,
         solver=args.solver,
         line_search=args.line_search,
     )
+
+
+def _mini_batch(args):
+    """MiniBatchLogisticRegression with the options given (its defaults else)."""
+    from ._minibatch import MiniBatchLogisticRegression
+
+    given = {
+        name: getattr(args, name)
+        for name in ["max_iter", *_MINI_BATCH_PARAMETERS]
+        if getattr(args, name) is not None
+    }
+    return MiniBatchLogisticRegression(
+        solver=args.solver,
+        learning_rate=args.learning_rate,
+        tol=args.tol or None,  # 0: no stopping rule, all the epochs
+        C=args.C,
+        l1_ratio=args.l1_ratio,
+        nesterovs_momentum=not args.no_nesterov,
+        early_stopping=args.early_stopping,
+        shuffle=not args.no_shuffle,
+        random_state=0 if args.random_state is None else args.random_state,
+        **given,
+    )
+
+
+def _method(args):
+    """The descent, as the reports name it."""
+    if args.solver in MINI_BATCH_SOLVERS:
+        return f"mini-batch {args.solver}"
+    return "gradient descent"
 
 
 def _named(data):
@@ -436,6 +688,7 @@ def _scores(model, X, y):
 
 
 def _train(args):
+    _check_options(args)
     for output in (args.model, args.plot):
         if output and not Path(output).resolve().parent.is_dir():
             raise FileNotFoundError(
@@ -447,7 +700,7 @@ def _train(args):
         plot_format(args.plot)  # an unknown extension fails before training
     data = _load_data(args)
     y_train, y_test = _named(data)
-    model = _pipeline(args, data, _gradient_descent(args))
+    model = _pipeline(args, data, _estimator(args))
     print(f"data: {data.description}")
     print(
         f"      {len(y_train)} training and {len(y_test)} test images of shape "
@@ -459,18 +712,33 @@ def _train(args):
     train_accuracy, train_loss = _scores(model, data.X_train, y_train)
     test_accuracy, test_loss = _scores(model, data.X_test, y_test)
     n_iter = int(estimator.n_iter_[0])
-    if n_iter:
-        final_cost = f"{estimator.loss_curve_[-1]:.6f}"
-        print(f"iterations     {n_iter}")
-    else:  # --max-iter 0: no step, the cost of the start
+    mini_batch = args.solver in MINI_BATCH_SOLVERS
+    if mini_batch or not n_iter:
+        # Mini-batch descent's loss_curve_ holds estimates: J at the model kept.
         from ._logistic import logistic_objective
 
         X_train = model[:-1].transform(data.X_train)
         final_cost = f"{logistic_objective(estimator, X_train, y_train):.6f}"
+    else:
+        final_cost = f"{estimator.loss_curve_[-1]:.6f}"
+    if mini_batch:
+        print(
+            f"epochs         {n_iter} ({estimator.t_} updates, "
+            f"{estimator.t_ // n_iter} mini-batches per epoch)"
+        )
+    elif n_iter:
+        print(f"iterations     {n_iter}")
+    else:  # --max-iter 0: no step, the cost of the start
         print("iterations     0 (the starting model: zeros)")
     print(f"learning rate  {estimator.learning_rate_:.6g}{_rate_note(args, estimator)}")
     print(f"fit time       {seconds:.3f} s")
     print(f"final cost     {final_cost}")
+    if mini_batch and args.early_stopping:
+        print(
+            f"validation     {estimator.best_validation_score_:.4f} (the best "
+            f"accuracy on the {estimator.validation_fraction:.0%} of training "
+            "images held out)"
+        )
     print("               train    test")
     print(f"accuracy       {train_accuracy:.4f}   {test_accuracy:.4f}")
     print(f"log-loss       {train_loss:.4f}   {test_loss:.4f}")
@@ -483,13 +751,30 @@ def _train(args):
     if args.plot:
         from .plotting import plot_cost_curves
 
-        plot_cost_curves({"gradient descent": estimator.loss_curve_}, args.plot)
+        if mini_batch:
+            labels = {
+                "title": f"Cost during mini-batch descent ({args.solver})",
+                "xlabel": "epoch",
+                "ylabel": "cost (mean over the epoch's mini-batches)",
+                "first": 1,
+            }
+        else:
+            labels = {}
+        plot_cost_curves({_method(args): estimator.loss_curve_}, args.plot, **labels)
         args.written.append(str(args.plot))
         print(f"cost curve saved to {args.plot}")
 
 
 def _rate_note(args, estimator):
     """What the reported learning rate is, in parentheses (or nothing)."""
+    if args.solver in MINI_BATCH_SOLVERS:
+        if estimator.schedule != "constant":
+            return f" (the last epoch's, by --schedule {estimator.schedule})"
+        if args.learning_rate != "auto":
+            return ""
+        if args.solver == "sgd":
+            return " (1/L, from the data)"
+        return f" (the default of --solver {args.solver})"
     from ._logistic import resolved_solver
 
     solver = resolved_solver(args.solver, args.learning_rate)
@@ -587,19 +872,20 @@ def _compare(args):
 
     from ._logistic import logistic_objective
 
+    _check_options(args)
     data = _load_data(args)
     y_train, y_test = _named(data)
     C = args.C
     # lbfgs takes no L1 part; saga is scikit-learn's solver that does.
     solver = "lbfgs" if args.l1_ratio == 0 else "saga"
     contenders = {
-        "gradient descent": _gradient_descent(args),
+        _method(args): _estimator(args),
         f"LogisticRegression ({solver})": LogisticRegression(
             C=C,
             l1_ratio=args.l1_ratio,
             solver=solver,
             tol=args.tol,
-            max_iter=max(args.max_iter, 100),
+            max_iter=1000 if args.max_iter is None else max(args.max_iter, 100),
         ),
     }
     print(f"data: {data.description}; C={C:g}, scaler: {args.scaler}")
@@ -623,7 +909,9 @@ def _compare(args):
         "test accuracy",
         "test log-loss",
         "objective J (train)",
-        "iterations",
+        "iterations (ours: epochs)"
+        if args.solver in MINI_BATCH_SOLVERS
+        else "iterations",
         "fit time (s)",
     ]
     width = max(map(len, labels)) + 2
@@ -638,6 +926,7 @@ _OPTIONS = {
     "learning_rate": "--learning-rate RATE|auto",
     "max_iter": "--max-iter N",
     "tol": "--tol T",
+    "n_iter_no_change": "--n-iter-no-change N",
     "scaler": "--scaler {pixel,standard,none}",
     "x_key": "--x-key NAME",
     "y_key": "--y-key NAME",

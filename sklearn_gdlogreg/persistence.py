@@ -16,12 +16,23 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._files import write_atomically
 from ._logistic import GradientDescentLogisticRegression
+from ._minibatch import MiniBatchLogisticRegression
 
+#: The estimators a saved pipeline may end in.
+ESTIMATORS = (GradientDescentLogisticRegression, MiniBatchLogisticRegression)
 #: The types a model of ours holds that skops does not trust by default: this
-#: package's, and SciPy's CSR matrices (``coef_`` after ``sparsify()``).
+#: package's (a mini-batch model keeps its descent's state, so that
+#: ``partial_fit`` can go on: its update rule, schedule and stopping rule), and
+#: SciPy's CSR matrices (``coef_`` after ``sparsify()``).
 TRUSTED_TYPES = frozenset(
     {
         "sklearn_gdlogreg._logistic.GradientDescentLogisticRegression",
+        "sklearn_gdlogreg._minibatch.MiniBatchLogisticRegression",
+        "sklearn_gdlogreg._solvers.stochastic.MomentumSGD",
+        "sklearn_gdlogreg._solvers.stochastic.RMSprop",
+        "sklearn_gdlogreg._solvers.stochastic.Adam",
+        "sklearn_gdlogreg._solvers.epochs.Schedule",
+        "sklearn_gdlogreg._solvers.epochs.NoImprovement",
         "sklearn_gdlogreg.preprocessing.ImageFlattener",
         "sklearn_gdlogreg.preprocessing.PixelScaler",
         "scipy.sparse._csr.csr_matrix",
@@ -30,13 +41,15 @@ TRUSTED_TYPES = frozenset(
     }
 )
 #: Every type a model saved by ``gdlogreg train`` may hold: this package's, the
-#: pipeline and scaler around them, and the containers and arrays of their
-#: attributes. Anything else (skops would trust any scikit-learn estimator or
+#: pipeline and scaler around them, the containers and arrays of their
+#: attributes, and the random generator a mini-batch model shuffles with.
+#: Anything else (skops would trust any scikit-learn estimator or
 #: NumPy function by default) is refused.
 ALLOWED_TYPES = TRUSTED_TYPES | frozenset(
     {
         "sklearn.pipeline.Pipeline",
         "sklearn.preprocessing._data.StandardScaler",
+        "numpy.random.mtrand.RandomState",
         *(f"builtins.{name}" for name in ("dict", "list", "tuple", "str", "int",
                                           "float", "bool", "NoneType")),
         *(f"numpy.{name}" for name in ("ndarray", "float64", "float32", "int64",
@@ -58,7 +71,8 @@ def save_model(model, path):
     Parameters
     ----------
     model : Pipeline
-        A fitted pipeline ending in :class:`GradientDescentLogisticRegression`.
+        A fitted pipeline ending in :class:`GradientDescentLogisticRegression`
+        or :class:`MiniBatchLogisticRegression`.
     path : str or path-like
         Where to write (conventionally ``*.skops``).
     """
@@ -85,7 +99,8 @@ def load_model(path):
     ValueError
         If the file is not a skops file (or a damaged one), holds types outside
         :data:`ALLOWED_TYPES`, or is not a fitted pipeline ending in
-        :class:`GradientDescentLogisticRegression` that predicts.
+        :class:`GradientDescentLogisticRegression` or
+        :class:`MiniBatchLogisticRegression` that predicts.
     """
     path = Path(path)
     if not path.is_file():
@@ -128,11 +143,11 @@ def _check_fitted_model(model, not_ours):
         isinstance(steps, list)
         and steps
         and all(isinstance(step, tuple) and len(step) == 2 for step in steps)
-        and isinstance(steps[-1][1], GradientDescentLogisticRegression)
+        and isinstance(steps[-1][1], ESTIMATORS)
     ):
         raise _Refused(
             f"{not_ours}: it holds a Pipeline that does not end in a "
-            "GradientDescentLogisticRegression."
+            "GradientDescentLogisticRegression or a MiniBatchLogisticRegression."
         )
     try:
         check_is_fitted(model)

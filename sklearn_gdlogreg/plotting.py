@@ -9,7 +9,14 @@ from ._files import write_atomically
 
 
 def plot_cost_curves(
-    curves, path, *, title="Cost during gradient descent", log_y=False
+    curves,
+    path,
+    *,
+    title="Cost during gradient descent",
+    log_y=False,
+    xlabel="iteration",
+    ylabel="cost (objective J)",
+    first=0,
 ):
     """Write a PNG of one or more cost curves.
 
@@ -22,14 +29,20 @@ def plot_cost_curves(
     title : str, default="Cost during gradient descent"
     log_y : bool, default=False
         Logarithmic cost axis.
+    xlabel : str, default="iteration"
+        What the curves' values are per: "epoch" for mini-batch descent.
+    ylabel : str, default="cost (objective J)"
+    first : int, default=0
+        The x of each curve's first value: 0 for the cost entering iteration
+        0, 1 for the cost over epoch 1.
     """
     figure = Figure(figsize=(7, 4.5), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for label, curve in curves.items():
-        axes.plot(range(len(curve)), curve, label=label, linewidth=1.5)
-    axes.set_xlabel("iteration")
-    axes.set_ylabel("cost (objective J)")
+        axes.plot(range(first, first + len(curve)), curve, label=label, linewidth=1.5)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
     if log_y:
         axes.set_yscale("log")
     axes.set_title(title)

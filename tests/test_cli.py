@@ -729,7 +729,10 @@ def test_help_shows_each_option_s_default(capsys, monkeypatch):
         main(["train", "--help"])
     options = capsys.readouterr().out.split("options:")[1]
     for option, default in [
-        ("--max-iter N", "(default: 1000)"),
+        ("--max-iter N", "(default: 1000 iterations, 200 epochs)"),
+        ("--batch-size N|auto", "auto (default): 200"),
+        ("--momentum BETA", "(default: 0.9)"),
+        ("--random-state SEED", "(default: 0, the same every run)"),
         ("--tol T", "(default: 1e-4)"),
         ("--learning-rate RATE|auto", "'auto' (default)"),
         ("--C C", "(default: 1)"),
@@ -826,6 +829,10 @@ def test_format_has_help(capsys, monkeypatch):
     [
         (["train", "--lr", "0.1"], "did you mean --learning-rate?"),
         (["compare", "--epochs", "3"], "did you mean --max-iter?"),
+        (["train", "--optimizer", "adam"], "did you mean --solver?"),
+        (["train", "--mini-batch-size", "64"], "did you mean --batch-size?"),
+        (["train", "--seed", "1"], "did you mean --random-state?"),
+        (["train", "--beta1", "0.9"], "did you mean --beta-1?"),
         (["train", "--max_iter=3"], "did you mean --max-iter?"),
         (["predict", "--model", "m", "--fromat", "csv"], "did you mean --format?"),
         (["train", "--zzzzzz"], None),
@@ -840,3 +847,202 @@ def test_an_unknown_option_points_to_the_closest_known_one(args, hint, capsys):
         assert "did you mean" not in err
     else:
         assert err.endswith(f" ({hint})\n")
+
+
+# -- mini-batch descent: --solver sgd, rmsprop or adam ------------------------
+
+
+@pytest.fixture(scope="module")
+def adam_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("adam")
+    result = gdlogreg(
+        "train", "--solver", "adam", "--scaler", "standard", "--batch-size", 64,
+        "--max-iter", 20, "--tol", 0, "--model", folder / "m.skops",
+        "--plot", folder / "cost.png",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return folder, result
+
+
+def test_train_with_a_mini_batch_solver_reports_epochs_and_saves(adam_model):
+    folder, result = adam_model
+    out = result.stdout
+    # 1347 rows in batches of 64: 22 per epoch; --tol 0: all 20 epochs.
+    assert "epochs         20 (440 updates, 22 mini-batches per epoch)" in out
+    assert "learning rate  0.01 (the default of --solver adam)" in out
+    accuracy = out.split("accuracy")[1].split()
+    assert 0.85 < float(accuracy[0]) <= 1 and 0.85 < float(accuracy[1]) <= 1
+    assert result.stderr == ""  # --tol 0: no stopping rule, no warning
+    with Image.open(folder / "cost.png") as image:
+        assert image.format == "PNG"
+
+
+def test_a_mini_batch_model_loads_and_predicts_as_it_was_fitted(adam_model, tmp_path):
+    from sklearn.base import clone
+
+    from sklearn_gdlogreg import MiniBatchLogisticRegression
+
+    folder, result = adam_model
+    model = load_model(folder / "m.skops")
+    estimator = model[-1]
+    assert isinstance(estimator, MiniBatchLogisticRegression)
+    assert (estimator.solver, estimator.batch_size, estimator.max_iter) == (
+        "adam", 64, 20
+    )  # fmt: skip
+    assert estimator.tol is None and estimator.random_state == 0
+    data = load_digits_odd_even()
+    refit = clone(model).fit(data.X_train, data.target_names[data.y_train])
+    np.testing.assert_allclose(
+        model.predict_proba(data.X_test), refit.predict_proba(data.X_test),
+        rtol=1e-12, atol=1e-14,
+    )  # fmt: skip
+    # The final cost reported is J at the fitted model (not loss_curve_'s mean).
+    from sklearn_gdlogreg import logistic_objective
+
+    cost = logistic_objective(
+        estimator, model[:-1].transform(data.X_train), data.target_names[data.y_train]
+    )
+    assert f"final cost     {cost:.6f}" in result.stdout
+    labels = _labelled_digits_h5(tmp_path / "x.h5")
+    predicted = gdlogreg(
+        "predict", "--model", folder / "m.skops", "--data", tmp_path / "x.h5",
+        "--format", "csv",
+    )  # fmt: skip
+    assert predicted.returncode == 0, predicted.stderr
+    rows = predicted.stdout.splitlines()[1:]
+    assert [row.split(",")[1] for row in rows] == model.predict(
+        data.X_test[:20]
+    ).tolist()
+    assert len(labels) == len(rows) == 20
+
+
+@pytest.mark.parametrize(
+    ("options", "parameters"),
+    [
+        (
+            ["--solver", "sgd", "--momentum", "0.5", "--no-nesterov",
+             "--batch-size", "100", "--schedule", "decay", "--decay-rate", "0.1",
+             "--no-shuffle", "--random-state", "7", "--n-iter-no-change", "3"],
+            dict(solver="sgd", momentum=0.5, nesterovs_momentum=False,
+                 batch_size=100, schedule="decay", decay_rate=0.1, shuffle=False,
+                 random_state=7, n_iter_no_change=3),
+        ),
+        (
+            ["--solver", "rmsprop", "--beta-2", "0.9", "--epsilon", "1e-6",
+             "--schedule", "invscaling", "--power-t", "0.25"],
+            dict(solver="rmsprop", beta_2=0.9, epsilon=1e-6, schedule="invscaling",
+                 power_t=0.25, batch_size="auto", random_state=0),
+        ),
+        (
+            ["--solver", "adam", "--beta-1", "0.8", "--early-stopping",
+             "--validation-fraction", "0.2", "--learning-rate", "0.05", "--C", "10",
+             "--l1-ratio", "0.5"],
+            dict(solver="adam", beta_1=0.8, early_stopping=True,
+                 validation_fraction=0.2, learning_rate=0.05, C=10.0,
+                 l1_ratio=0.5, momentum=0.9, nesterovs_momentum=True),
+        ),
+    ],
+)  # fmt: skip
+def test_mini_batch_options_reach_the_estimator(options, parameters, tmp_path):
+    result = gdlogreg(
+        "train", *options, "--scaler", "standard", "--max-iter", 5, "--tol", 0,
+        "--model", tmp_path / "m.skops",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    estimator = load_model(tmp_path / "m.skops")[-1]
+    assert {name: estimator.get_params()[name] for name in parameters} == parameters
+    if "--early-stopping" in options:
+        assert "validation     " in result.stdout
+        assert "the 20% of training images held out" in result.stdout
+    if "decay" in options:
+        # The rate of the fifth epoch, 0.25 / (1 + 0.1 * 4), from 1/L:
+        assert "(the last epoch's, by --schedule decay)" in result.stdout
+
+
+# A rate of 1e6 grows the coefficients until the L2 term's squared norm
+# overflows, which ends the fit as diverged (the command shows no warning).
+@pytest.mark.filterwarnings("ignore:overflow encountered in matmul:RuntimeWarning")
+def test_a_mini_batch_fit_s_notes_name_the_command_s_options():
+    result = gdlogreg("train", "--solver", "sgd", "--max-iter", 2, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "gdlogreg: warning: MiniBatchLogisticRegression did not converge in "
+        "--max-iter 2 epochs: the training objective still fell by more than "
+        "--tol 0.0001 within the last --n-iter-no-change 10 epochs. Scale the "
+        "features (--scaler standard, or --scaler pixel for pixel values), or "
+        "raise --max-iter.\n"
+    )
+    assert "learning rate  0.249393 (1/L, from the data)" in result.stdout
+    diverged = gdlogreg("train", "--solver", "sgd", "--learning-rate", "1e6")
+    assert diverged.returncode == 2
+    assert diverged.stderr.startswith(
+        "gdlogreg: error: Mini-batch descent diverged with --learning-rate 1e+06"
+    )
+    assert diverged.stderr.count("\n") == 1 and "learning_rate" not in diverged.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--batch-size", "64"], "gdlogreg: error: --batch-size is for mini-batch "
+         "descent (--solver sgd, rmsprop or adam), not --solver auto"),
+        (["--solver", "bb", "--early-stopping"], "--early-stopping is for "
+         "mini-batch descent (--solver sgd, rmsprop or adam), not --solver bb"),
+        (["--random-state", "1"], "--random-state is for mini-batch descent"),
+        (["--solver", "adam", "--momentum", "0.5"],
+         "--momentum is for --solver sgd, not --solver adam"),
+        (["--solver", "rmsprop", "--no-nesterov"],
+         "--no-nesterov is for --solver sgd, not --solver rmsprop"),
+        (["--solver", "rmsprop", "--beta-1", "0.5"],
+         "--beta-1 is for --solver adam, not --solver rmsprop"),
+        (["--solver", "sgd", "--epsilon", "1e-3"],
+         "--epsilon is for --solver rmsprop or adam, not --solver sgd"),
+        (["--solver", "adam", "--decay-rate", "2"],
+         "--decay-rate is for --schedule decay"),
+        (["--solver", "adam", "--schedule", "decay", "--power-t", "2"],
+         "--power-t is for --schedule invscaling"),
+        (["--solver", "adam", "--validation-fraction", "0.2"],
+         "--validation-fraction is for --early-stopping"),
+        (["--solver", "adam", "--line-search"],
+         "--line-search is for --solver gd or nesterov, not --solver adam"),
+        (["--solver", "sgd", "--max-iter", "0"], "--max-iter 0 (the starting "
+         "model) is for the full-batch solvers: --solver sgd runs at least one"),
+        (["--solver", "adam", "--batch-size", "0"],
+         "argument --batch-size: 0 is not a whole number >= 1, nor 'auto'"),
+        (["--solver", "sgd", "--momentum", "1"],
+         "argument --momentum: 1 is not in [0, 1)"),
+        (["--solver", "adam", "--beta-2", "-0.1"],
+         "argument --beta-2: -0.1 is not in [0, 1)"),
+        (["--solver", "adam", "--epsilon", "0"], "argument --epsilon: 0 is not "
+         "positive"),
+        (["--solver", "adam", "--n-iter-no-change", "0"],
+         "argument --n-iter-no-change: 0 is not a whole number >= 1"),
+        (["--solver", "adam", "--early-stopping", "--validation-fraction", "1"],
+         "argument --validation-fraction: 1 is not between 0 and 1 (excluded)"),
+        (["--solver", "adam", "--random-state", "-1"],
+         "argument --random-state: -1 is not a whole number in [0, 2**32)"),
+        (["--solver", "adam", "--schedule", "cosine"],
+         "argument --schedule: invalid choice: 'cosine'"),
+    ],
+)  # fmt: skip
+def test_mini_batch_options_are_checked_in_the_command_s_words(args, message, capsys):
+    for command in ("train", "compare"):
+        status, err = run_in_process([command, *args], capsys)
+        assert status == 2 and message in err and err.count("\n") == 1, err
+        assert "Traceback" not in err and "_" not in err.split(": ", 1)[1]
+
+
+def test_compare_with_a_mini_batch_solver():
+    result = gdlogreg(
+        "compare", "--solver", "sgd", "--scaler", "standard", "--max-iter", 30,
+        "--tol", 0,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = {
+        line[:26].strip(): line[26:].split() for line in result.stdout.splitlines()
+    }
+    assert "mini-batch sgd" in result.stdout.splitlines()[1]
+    assert lines["iterations (ours: epochs)"][0] == "30"
+    objective = [float(v) for v in lines["objective J (train)"]]
+    # lbfgs reaches the optimum; 30 epochs of plain steps get below log 2.
+    assert objective[1] <= objective[0] < np.log(2)

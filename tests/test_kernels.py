@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from sklearn_gdlogreg._kernels import FusedSums, block_rows, group_rows, limit_threads
+from sklearn_gdlogreg._kernels import (
+    FusedSums,
+    _cache_bytes,
+    block_rows,
+    group_rows,
+    limit_threads,
+)
 from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._objective import linear_objective
 from sklearn_gdlogreg._rows.fused import FusedRows
@@ -123,6 +129,25 @@ def test_groups_are_multiples_of_four_rows_within_a_block():
             group = group_rows(n_features, itemsize)
             assert group % 4 == 0 and group >= 4
             assert block_rows(n_features, itemsize) >= group
+
+
+def _describe_cache(folder, index, level, kind, size):
+    entry = folder / f"index{index}"
+    entry.mkdir()
+    for name, text in {"level": level, "type": kind, "size": size}.items():
+        (entry / name).write_text(f"{text}\n")
+
+
+def test_cache_sizes_come_from_the_data_caches_linux_describes(tmp_path):
+    _describe_cache(tmp_path, 0, 1, "Data", "48K")
+    _describe_cache(tmp_path, 1, 1, "Instruction", "64K")
+    _describe_cache(tmp_path, 2, 2, "Unified", "2048K")
+    _describe_cache(tmp_path, 3, 3, "Unified", "32M")
+    assert _cache_bytes(1, 7, tmp_path) == 48 << 10
+    assert _cache_bytes(2, 7, tmp_path) == 2 << 20
+    assert _cache_bytes(3, 7, tmp_path) == 32 << 20
+    assert _cache_bytes(4, 7, tmp_path) == 7
+    assert _cache_bytes(1, 7, tmp_path / "absent") == 7
 
 
 def test_kernel_choice():

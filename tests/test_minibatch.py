@@ -325,11 +325,52 @@ def test_bad_parameters_are_clear_value_errors(params, name):
         MiniBatchLogisticRegression(**params).partial_fit(X, y, classes=[0, 1])
 
 
-def test_rows_not_in_memory_say_they_hand_out_no_batches_yet(tmp_path):
+def test_shuffled_partial_fit_over_chunks_is_fit_over_the_same_batches():
+    # Each call shuffles its chunk's rows (drawn from random_state in turn):
+    # fit over the chunks so shuffled, one under the other, not shuffled
+    # again, makes the same updates.
+    X, y = small_problem(3, n_samples=120)
+    m, seed = 40, 3
+    params = dict(batch_size=10, solver="sgd", learning_rate=0.2, l1_ratio=0.3)
+    streamed = MiniBatchLogisticRegression(random_state=seed, C=0.1 * 3, **params)
+    for start in range(0, 120, m):
+        streamed.partial_fit(X[start : start + m], y[start : start + m], [0, 1, 2])
+    rng = np.random.RandomState(seed)
+    order = np.concatenate([start + rng.permutation(m) for start in range(0, 120, m)])
+    fitted = MiniBatchLogisticRegression(
+        shuffle=False, max_iter=1, tol=None, C=0.1, **params
+    ).fit(X[order], y[order])
+    np.testing.assert_allclose(streamed.coef_, fitted.coef_, rtol=1e-12)
+    np.testing.assert_allclose(streamed.intercept_, fitted.intercept_, rtol=1e-12)
+    assert streamed.t_ == fitted.t_ == 12
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_partial_fit_makes_one_pass_over_an_hdf5_dataset(tmp_path, shuffle):
+    h5py = pytest.importorskip("h5py")
+    X, y = small_problem(2, n_samples=200)
+    weight = np.random.RandomState(0).uniform(0.5, 2, 200)
+    params = dict(batch_size=20, shuffle=shuffle, random_state=0)
+    with h5py.File(tmp_path / "data.h5", "w") as file:
+        file["X"] = X
+    with h5py.File(tmp_path / "data.h5", "r") as file:
+        streamed = MiniBatchLogisticRegression(**params)
+        for _ in range(2):
+            streamed.partial_fit(file["X"], y, classes=[0, 1], sample_weight=weight)
+    # A file of one chunk: its rows shuffled as in memory.
+    in_memory = MiniBatchLogisticRegression(**params)
+    for _ in range(2):
+        in_memory.partial_fit(X, y, classes=[0, 1], sample_weight=weight)
+    np.testing.assert_array_equal(streamed.coef_, in_memory.coef_)
+    np.testing.assert_array_equal(streamed.loss_curve_, in_memory.loss_curve_)
+    assert streamed.t_ == 2 * 10 and streamed.n_iter_[0] == 2
+
+
+def test_early_stopping_on_a_streamed_file_is_refused_with_the_fix(tmp_path):
     h5py = pytest.importorskip("h5py")
     X, y = small_problem(2)
     with h5py.File(tmp_path / "data.h5", "w") as file:
         file["X"] = X
     with h5py.File(tmp_path / "data.h5", "r") as file:
-        with pytest.raises(ValueError, match="Mini-batches are not handed out by"):
-            MiniBatchLogisticRegression().fit(file["X"], y)
+        with pytest.raises(ValueError, match="early_stopping needs X in memory"):
+            MiniBatchLogisticRegression(early_stopping=True).fit(file["X"], y)

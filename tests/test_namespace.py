@@ -22,6 +22,7 @@ from sklearn.utils._testing import _array_api_for_tests
 from sklearn_gdlogreg import (
     GradientDescentLogisticRegression,
     GradientDescentLogisticRegressionCV,
+    MiniBatchLogisticRegression,
     PixelScaler,
     _namespace,
 )
@@ -235,3 +236,66 @@ def test_cv_estimator_fits_a_namespace_array_in_numpy(name, device, dtype):
         )
     assert isinstance(model.coef_, np.ndarray)
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-10)
+
+
+MINI_BATCH = {
+    "adam-l1": dict(solver="adam", l1_ratio=0.5, C=0.5),
+    "rmsprop-decay": dict(solver="rmsprop", schedule="decay", decay_rate=0.5),
+    "sgd-nesterov-auto-rate": dict(solver="sgd", class_weight={0: 2.0, 1: 0.5}),
+}
+
+
+@pytest.mark.parametrize("name, device, dtype", NAMESPACES)
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("config", MINI_BATCH)
+def test_minibatch_fit_and_partial_fit_equal_numpy(
+    name, device, dtype, n_classes, config
+):
+    # The same batches, drawn on the host; the updates in X's namespace and on
+    # its device.
+    xp, device = _namespace_or_skip(name, device, dtype)
+    X, y, weight = _data(n_classes, dtype)
+    params = dict(batch_size=16, max_iter=4, tol=None, random_state=0)
+    params.update(MINI_BATCH[config])
+    reference = MiniBatchLogisticRegression(**params).fit(X, y, weight)
+    reference.partial_fit(X, y, sample_weight=weight)
+    X_xp = xp.asarray(X, device=device)
+    y_xp, weight_xp = (xp.asarray(a, device=device) for a in (y, weight))
+    with config_context(array_api_dispatch=True):
+        model = MiniBatchLogisticRegression(**params).fit(X_xp, y_xp, weight_xp)
+        model.partial_fit(X_xp, y_xp, sample_weight=weight_xp)
+        proba = model.predict_proba(X_xp)
+    # Adam's and RMSprop's steps divide by root mean squares: float32 rounding
+    # of near-zero gradients is amplified.
+    rtol, atol = (1e-9, 1e-12) if dtype == "float64" else (2e-3, 2e-3)
+    for attribute in ("coef_", "intercept_", "loss_curve_"):
+        value = getattr(model, attribute)
+        assert type(value) is type(X_xp) and value.device == X_xp.device
+        np.testing.assert_allclose(
+            _numpy(value), getattr(reference, attribute), rtol=rtol, atol=atol,
+            err_msg=attribute,
+        )  # fmt: skip
+    np.testing.assert_array_equal(_numpy(model.n_iter_), [5])
+    assert model.t_ == reference.t_
+    assert type(proba) is type(X_xp) and proba.device == X_xp.device
+    np.testing.assert_allclose(
+        _numpy(proba), reference.predict_proba(X), rtol=rtol, atol=atol
+    )
+
+
+@pytest.mark.parametrize("name, device, dtype", NAMESPACES[:1] + TORCH_CPU)
+def test_minibatch_early_stopping_and_warm_start_in_the_namespace(name, device, dtype):
+    xp, device = _namespace_or_skip(name, device, dtype)
+    X, y, _ = _data(2, dtype)
+    params = dict(early_stopping=True, max_iter=8, tol=None, random_state=0)
+    reference = MiniBatchLogisticRegression(**params).fit(X, y)
+    X_xp, y_xp = xp.asarray(X, device=device), xp.asarray(y, device=device)
+    with config_context(array_api_dispatch=True):
+        model = MiniBatchLogisticRegression(**params).fit(X_xp, y_xp)
+        warm = MiniBatchLogisticRegression(warm_start=True, max_iter=2, tol=None)
+        warm.fit(X_xp, y_xp).fit(X_xp, y_xp)
+    assert model.validation_scores_ == pytest.approx(reference.validation_scores_)
+    np.testing.assert_allclose(
+        _numpy(model.coef_), reference.coef_, rtol=1e-9 if dtype == "float64" else 1e-3
+    )
+    assert type(warm.coef_) is type(X_xp) and warm.n_iter_.device == X_xp.device

@@ -22,6 +22,37 @@ def test_round_trip_predicts_the_same(tmp_path):
     np.testing.assert_array_equal(loaded[-1].loss_curve_, model[-1].loss_curve_)
 
 
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        dict(solver="sgd", momentum=0.0),
+        dict(solver="sgd", momentum=0.9),
+        dict(solver="rmsprop", schedule="adaptive"),
+        dict(solver="adam", early_stopping=True),
+    ],
+)
+def test_a_mini_batch_model_round_trips_and_its_descent_goes_on(parameters, tmp_path):
+    from sklearn_gdlogreg import MiniBatchLogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    model = make_pipeline(
+        StandardScaler(),
+        MiniBatchLogisticRegression(
+            max_iter=3, tol=None, batch_size=32, random_state=0, **parameters
+        ),
+    ).fit(X, y)
+    save_model(model, tmp_path / "iris.skops")
+    loaded = load_model(tmp_path / "iris.skops")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    # The update rule's memory and the shuffling generator were saved too: an
+    # epoch more of partial_fit makes the same steps from either.
+    X_scaled = model[0].transform(X)
+    for estimator in (model[-1], loaded[-1]):
+        estimator.partial_fit(X_scaled, y)
+    np.testing.assert_array_equal(loaded[-1].coef_, model[-1].coef_)
+    assert loaded[-1].t_ == model[-1].t_
+
+
 def test_a_bare_estimator_is_not_a_saved_model(tmp_path):
     X, y = load_iris(return_X_y=True)
     save_model(GradientDescentLogisticRegression().fit(X, y), tmp_path / "bare.skops")

@@ -1,7 +1,10 @@
-"""Fitting a Dask array on a LocalCluster of 2 worker processes: as in memory."""
+"""Fitting a Dask array on a LocalCluster of 2 worker processes: as in memory.
+
+Mini-batches of a Dask array: as in memory, one block at a time."""
 
 import functools
 import operator
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -10,6 +13,7 @@ from sklearn.datasets import make_classification
 from sklearn_gdlogreg import (
     GradientDescentLogisticRegression,
     GradientDescentLogisticRegressionCV,
+    MiniBatchLogisticRegression,
 )
 
 da = pytest.importorskip("dask.array", reason="Dask is an optional extra: [dask]")
@@ -295,3 +299,143 @@ def test_a_fit_survives_a_worker_killed_mid_fit():
         assert killer.killed is not None
         assert killer.killed not in client.scheduler_info()["workers"]
     _assert_same_fit(model, reference)
+
+
+# -- mini-batches ------------------------------------------------------------
+
+
+def block_order(row_sizes, random_state):
+    """The rows in the order a shuffled pass over the blocks visits them."""
+    rng = np.random.RandomState(random_state)
+    starts = np.cumsum((0, *row_sizes[:-1]))
+    return np.concatenate([
+        starts[block] + rng.permutation(row_sizes[block])
+        for block in rng.permutation(len(row_sizes))
+    ])  # fmt: skip
+
+
+MINI_CONFIGS = {
+    "adam": dict(solver="adam"),
+    "sgd-l1-class-weight": dict(
+        solver="sgd", learning_rate=0.1, l1_ratio=0.5, class_weight={0: 2.0, 1: 0.5}
+    ),
+}
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("config", MINI_CONFIGS)
+def test_unshuffled_minibatches_of_a_dask_array_are_those_in_memory(n_classes, config):
+    # Blocks of uneven sizes, each a multiple of the batch size, columns split.
+    X, y, weight = _data(n_classes, n_samples=1200)
+    params = dict(batch_size=40, shuffle=False, max_iter=3, tol=None)
+    params.update(MINI_CONFIGS[config])
+    expected = MiniBatchLogisticRegression(**params).fit(X, y, weight)
+    X_dask = da.from_array(X, chunks=((400, 200, 600), (5, 3)))
+    model = MiniBatchLogisticRegression(**params).fit(
+        X_dask, da.from_array(y, chunks=300), da.from_array(weight, chunks=300)
+    )
+    np.testing.assert_array_equal(model.coef_, expected.coef_)
+    np.testing.assert_array_equal(model.intercept_, expected.intercept_)
+    np.testing.assert_array_equal(model.loss_curve_, expected.loss_curve_)
+    assert model.t_ == expected.t_ == 3 * 30
+    # partial_fit: one pass over the array, in mini-batches.
+    streamed = MiniBatchLogisticRegression(**params).partial_fit(
+        X_dask, y, classes=np.unique(y), sample_weight=weight
+    )
+    first = MiniBatchLogisticRegression(**{**params, "max_iter": 1})
+    np.testing.assert_array_equal(streamed.coef_, first.fit(X, y, weight).coef_)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_shuffled_pass_visits_blocks_in_shuffled_order_rows_shuffled_within(
+    n_classes,
+):
+    X, y, weight = _data(n_classes, n_samples=1200)
+    sizes = (300, 600, 150, 150)
+    params = dict(batch_size=50, max_iter=1, tol=None, l1_ratio=0.2)
+    model = MiniBatchLogisticRegression(random_state=5, **params)
+    model.fit(da.from_array(X, chunks=(sizes, 8)), y, weight)
+    order = block_order(sizes, 5)
+    expected = MiniBatchLogisticRegression(shuffle=False, **params).fit(
+        X[order], y[order], weight[order]
+    )
+    np.testing.assert_array_equal(model.coef_, expected.coef_)
+    np.testing.assert_array_equal(model.loss_curve_, expected.loss_curve_)
+
+
+def test_minibatch_fits_are_deterministic_whatever_the_scheduler():
+    import dask
+
+    X, y, _ = _data(3, n_samples=1500)
+    X_dask = da.from_array(X, chunks=(250, 8))
+    params = dict(batch_size=32, max_iter=2, tol=None, random_state=0)
+
+    def fit(**changed):
+        return MiniBatchLogisticRegression(**{**params, **changed}).fit(X_dask, y).coef_
+
+    reference = fit()
+    for config in (
+        dict(scheduler="threads", num_workers=1),
+        dict(scheduler="threads", num_workers=4),
+        dict(scheduler="synchronous"),
+    ):
+        with dask.config.set(**config):
+            np.testing.assert_array_equal(fit(), reference)
+    assert not np.array_equal(fit(random_state=1), reference)
+
+
+def test_minibatches_compute_one_block_at_a_time_never_the_array():
+    # A lazy array of 16 MB, made block by block (0.8 MB each) when computed:
+    # the fit holds a block or two, not the array, and computes each block
+    # once per epoch, as it reaches it.
+    computed = []
+
+    def block(block_id=None):
+        computed.append(block_id[0])
+        rng = np.random.RandomState(block_id[0])
+        return rng.standard_normal((2000, 50))
+
+    X_dask = da.map_blocks(block, chunks=((2000,) * 20, (50,)), dtype=np.float64)
+    y = (np.arange(40_000) % 3 == 0).astype(int)
+    model = MiniBatchLogisticRegression(batch_size=200, max_iter=2, tol=None)
+    tracemalloc.start()
+    try:
+        model.fit(X_dask, y, sample_weight=np.ones(40_000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sorted(computed) == sorted(2 * list(range(20)))
+    assert peak < 4e6  # blocks and batches, and the labels and weights
+
+
+def test_bad_values_of_a_lazy_array_are_refused_as_reached():
+    X, y, _ = _data(2, n_samples=400)
+    X[317, 3] = np.inf
+    X_dask = da.from_array(X, chunks=100)
+    for solver in ("adam", "sgd"):  # sgd's rate: a pass over the blocks first
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            MiniBatchLogisticRegression(solver=solver, shuffle=False).fit(X_dask, y)
+
+
+def test_early_stopping_needs_the_rows_in_memory():
+    X, y, _ = _data(2, n_samples=200)
+    with pytest.raises(ValueError, match="early_stopping needs X in memory"):
+        MiniBatchLogisticRegression(early_stopping=True).fit(
+            da.from_array(X, chunks=50), y
+        )
+
+
+@CLUSTER
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_cluster_minibatches_fetch_the_blocks_from_the_workers(client, shuffle):
+    X, y, weight = _data(3, n_samples=1200)
+    sizes = (400, 200, 600)
+    params = dict(batch_size=40, max_iter=1, tol=None, random_state=2)
+    model = MiniBatchLogisticRegression(shuffle=shuffle, **params).fit(
+        da.from_array(X, chunks=(sizes, 8)), y, weight
+    )
+    order = block_order(sizes, 2) if shuffle else np.arange(1200)
+    expected = MiniBatchLogisticRegression(shuffle=False, **params).fit(
+        X[order], y[order], weight[order]
+    )
+    np.testing.assert_array_equal(model.coef_, expected.coef_)

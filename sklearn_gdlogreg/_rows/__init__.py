@@ -9,14 +9,17 @@ One class per kind of data, each in its module, all behind the protocol of
   by the compiled kernel of ``_kernels``; ``fused.DeferredFusedRows``, the
   same after a descent's first GB of reading by NumPy's two passes (so that
   a short fit never compiles the kernel);
-- ``hdf5.HDF5Rows``: an ``h5py.Dataset`` streamed in chunks into one reused
-  buffer, read by the same kernel;
+- ``hdf5.HDF5Rows``: an ``h5py.Dataset`` streamed in chunks into two reused
+  buffers, the next chunk read in a thread while the current one is computed
+  (``reading``), by the same kernel;
 - ``namespace.NamespaceRows``: an array of another array-API namespace
   (PyTorch, CuPy), computed there, on its device;
 - ``dask.DaskRows``: the blocks of a Dask array, summed on the workers (the
   module, and Dask, are imported only for a Dask array).
 
-A new kind of data is one new module with its class, and one line in
+Every kind hands out mini-batches (``batches``): rows in memory at shuffled
+indices, rows in blocks (a file's chunks, a Dask array's blocks) block by
+block. A new kind of data is one new module with its class, and one line in
 ``_KINDS``. The estimators ask :func:`rows_for_fit` and :func:`rows_for_predict`
 for checked rows; the objective binds them (``make_rows(X).bind(...)``); the
 step bound reads their chunks; nothing else tests what kind of X it has.
@@ -150,7 +153,7 @@ def gathered(array):
     return array.compute() if is_dask_array(array) else array
 
 
-def rows_for_fit(estimator, X, y, reset=True):
+def rows_for_fit(estimator, X, y, reset=True, *, batches=False):
     """The rows of ``X`` and ``y``, checked for ``estimator.fit``.
 
     In memory, ``validate_data`` in X's namespace (sparse accepted, float32 or
@@ -158,13 +161,19 @@ def rows_for_fit(estimator, X, y, reset=True):
     read, never loaded. Sets ``n_features_in_`` (and ``feature_names_in_``);
     with ``reset=False`` (a later ``partial_fit``), checks X against them.
 
+    Parameters
+    ----------
+    batches : bool, default=False
+        Whether the fit reads the rows in mini-batches rather than in full
+        passes (see :meth:`~sklearn_gdlogreg._rows._base.Rows.for_fit`).
+
     Returns
     -------
     rows : Rows
     y : ndarray
     """
     data, y = kind_of(X).checked_for_fit(estimator, X, y, reset)
-    return make_rows(data), y
+    return make_rows(data).for_fit(batches), y
 
 
 def rows_for_predict(estimator, X, method):

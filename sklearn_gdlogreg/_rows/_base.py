@@ -284,22 +284,30 @@ class Rows:
         Each batch ``B`` is an unbiased sample of the data term: its samples'
         shares are ``s_i / S * n / |B|`` (``S`` the whole data's weight sum),
         so that its mean loss is, in expectation over the batches of a pass,
-        the whole data's. The last batch may be smaller.
+        the whole data's (``batches.bound_batch``). The last batch may be
+        smaller; rows read block by block (a streamed file, a Dask array)
+        are cut into batches within each block, and each block's last batch
+        may be smaller. A batch is used before the next is asked for (it may
+        live in a reused buffer).
 
         Parameters
         ----------
         batch_size : int
         random_state : numpy.random.RandomState or None
-            Shuffles the rows of each pass; None visits them in order.
-
-        Only NumPy and sparse rows in memory hand out batches yet: the others
-        raise ``ValueError``.
+            Shuffles the rows of each pass (blocks in shuffled order, rows
+            shuffled within each block, for rows read block by block); None
+            visits them in order.
         """
-        raise ValueError(
-            f"Mini-batches are not handed out by {type(self).__name__} yet: pass X "
-            "in memory, as a NumPy array or a SciPy sparse matrix, or fit "
-            "GradientDescentLogisticRegression, which reads it where it lives."
-        )
+        raise NotImplementedError
+
+    def for_fit(self, batches=False):
+        """The rows as a fit reads them: in full passes, or in mini-batches.
+
+        Themselves, but for the kinds whose reading pattern decides where the
+        rows are kept (a Dask array is persisted for many passes, read block
+        by block for mini-batches).
+        """
+        return self
 
     def select(self, models):
         """The bound rows for the models at index ``models`` only: themselves,
@@ -460,19 +468,10 @@ n_features)
             yield rows.batch(order[start : start + batch_size])
 
     def batch(self, indices):
-        """The bound rows at ``indices``, each share times ``n / len(indices)``:
-        an unbiased sample of the data term (their kind chosen by
-        ``make_rows`` for their size)."""
-        from . import make_rows
+        """The bound rows at ``indices``: see ``batches.bound_batch``."""
+        from .batches import bound_batch
 
-        weight = None if self.sample_weight is None else self.sample_weight[indices]
-        return make_rows(self.take(indices)).bind(
-            self.loss,
-            self.host_target[..., indices],
-            weight,
-            self.fit_intercept,
-            weight_sum=self.weight_sum * len(indices) / self.shape[0],
-        )
+        return bound_batch(self, self.take(indices).X, indices)
 
     def row_chunks(self, size):
         n_samples = self.shape[0]

@@ -6,7 +6,11 @@ computed by the same code as in memory (the rows ``make_rows`` chooses for the
 block, fused pass included) on the worker that holds the block, and only those
 shares (one parameter-sized array per block) and the parameters travel. X is
 persisted once, when the fit starts; the active scheduler runs the work.
-Predictions are lazy Dask arrays, computed block by block.
+Predictions are lazy Dask arrays, computed block by block. Mini-batches are
+drawn within each block, blocks in shuffled order, each brought to the caller
+when it is reached (fetched from its worker, or computed from X's graph where
+there is no cluster to persist it on): the whole array is never in the
+caller's memory at once.
 
 With a ``dask.distributed.Client``, blocks are handled as futures. The targets
 and weights become tasks beside X's blocks (each depends on its X block, so it
@@ -29,7 +33,13 @@ import sys
 
 import numpy as np
 from sklearn.externals.array_api_compat import numpy as np_compat
-from sklearn.utils.validation import _check_n_features, check_array
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_array,
+    check_consistent_length,
+    column_or_1d,
+)
 
 from .._step_bound import (
     EXACT_GRAM_MAX_SIDE,
@@ -43,6 +53,7 @@ from .._step_bound import (
 )
 from . import make_rows
 from ._base import Rows, computed_dtype, numpy_raw, weight_shares
+from .batches import block_batches, visiting_order
 
 _SCATTER_BYTES = 64 << 10
 
@@ -51,15 +62,20 @@ class DaskRows(Rows):
     """A 2-D Dask array of numbers, in blocks of whole rows.
 
     float32 data stays float32, anything else becomes float64. Columns are
-    joined into one block per row block. For a fit, the array is persisted and
-    its values checked for NaN and infinity once, on the workers; for
-    predictions it stays lazy.
+    joined into one block per row block. For a fit that reads the rows in
+    full passes, the array is persisted and its values checked for NaN and
+    infinity once, on the workers; for a fit by mini-batches, it is persisted
+    only on a ``distributed`` cluster (its blocks are fetched one at a time),
+    and else computed block by block from its graph at each pass, each block
+    checked the first time; for predictions it stays lazy.
 
     Parameters
     ----------
     X : dask.array.Array of shape (n_samples, n_features)
-    persist : bool, default=True
-        False: lazy rows, for predictions only.
+    persist : bool or None, default=True
+        True: persisted now. None: lazy, with the sizes of its blocks known
+        (:meth:`for_fit` then places it as the fit reads it). False: lazy,
+        for predictions only.
     """
 
     xp, device = np_compat, "cpu"
@@ -77,7 +93,9 @@ class DaskRows(Rows):
             )
         if X.dtype.kind not in "fiub":
             raise ValueError(f"The Dask array holds {X.dtype}; it needs numbers.")
-        if persist:
+        if persist is None:
+            X = _prepared(X)
+        elif persist:
             X = _persisted(X)
         else:
             X = X.astype(computed_dtype(X.dtype)).rechunk({1: -1})
@@ -86,18 +104,42 @@ class DaskRows(Rows):
         self.n_features = X.shape[1]
         self.dtype = X.dtype
         self.row_sizes = X.chunks[0]
-        if persist:
+        if persist is not False:
             self._persisted = []
-            self.client = _active_client()
-            if self.client is None:
-                self._blocks = X.to_delayed().ravel().tolist()
-            else:
-                self._blocks = block_futures(X)
-            if not bool(_all_finite(X).compute()):
-                raise ValueError(
-                    "The Dask array contains NaN or infinity. Remove or impute "
-                    "those values first."
-                )
+            # Unpersisted blocks are computed from the graph, each checked
+            # the first time (a set shared by the bound copies).
+            self._unchecked = set() if persist else set(range(len(self.row_sizes)))
+            self.client = _active_client() if persist else None
+        if persist and not bool(_all_finite(X).compute()):
+            raise ValueError(_NOT_FINITE)
+
+    @functools.cached_property
+    def _blocks(self):
+        """X's blocks, in block order: futures on a ``Client``, else delayed
+        values (of the persisted array, or of X's graph)."""
+        if self.client is None:
+            return self.X.to_delayed().ravel().tolist()
+        return block_futures(self.X)
+
+    @classmethod
+    def checked_for_fit(cls, estimator, X, y, reset=True):
+        """Lazy rows checked as any rows not in memory (``Rows.checked_for_fit``):
+        :meth:`for_fit` then persists them, or not, as the fit reads them."""
+        rows = cls(X, persist=None)
+        _check_feature_names(estimator, rows, reset=reset)
+        _check_n_features(estimator, rows, reset=reset)
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(np.empty((rows.shape[0], 0)), y)
+        return rows, y
+
+    def for_fit(self, batches=False):
+        """Persisted for a fit's full passes, or for mini-batches on a
+        ``distributed`` cluster (where the blocks live on the workers);
+        else, for mini-batches, lazy: computed block by block at each pass,
+        never all in memory at once."""
+        if batches and _active_client() is None:
+            return self
+        return type(self)(self.X)
 
     @classmethod
     def checked_for_predict(cls, estimator, X, method):
@@ -134,9 +176,33 @@ class DaskRows(Rows):
                 else weight_shares(sample_weight)[1]
             )
         bound.weight_sum = weight_sum
+        # The host copies, for mini-batches.
+        bound.host_target, bound.sample_weight = target, sample_weight
         bound._target = self.aligned(np.reshape(target, -1))
         bound._weight = self.aligned(sample_weight)
         return bound
+
+    def mini_batches(self, batch_size, random_state=None):
+        """The batches of one pass: blocks in shuffled order, each computed
+        (or fetched from its worker) when it is reached, its rows shuffled and
+        cut into batches (see :meth:`Rows.mini_batches`); one block is in
+        memory at a time."""
+        stops = np.cumsum(self.row_sizes)
+        order = visiting_order(len(self._blocks), random_state)
+        blocks = (
+            (int(stops[index] - self.row_sizes[index]), self._block(index))
+            for index in order
+        )
+        yield from block_batches(self, blocks, batch_size, random_state)
+
+    def _block(self, index):
+        """Block ``index`` in memory, checked if it was not yet."""
+        block = self._blocks[index]
+        X = np.asarray(block.compute() if self.client is None else block.result())
+        if index in self._unchecked:
+            _check_finite(X)
+            self._unchecked.discard(index)
+        return X
 
     def loss_gradient(self, params):
         return self.map_sum(
@@ -288,6 +354,8 @@ class DaskRows(Rows):
             order = [i for _, indices in groups for i in indices]
             return client.submit(_sum_in_order, tasks, order, pure=False).result()
 
+        if self._unchecked:  # blocks computed from the graph, not checked yet
+            function = functools.partial(_checked_first, function)
         shared = [dask.delayed(arg) for arg in args]
         parts = [
             dask.delayed(function)(block, *(part[i] for part in aligned), *shared)
@@ -303,10 +371,21 @@ class DaskRows(Rows):
         return total
 
 
+_NOT_FINITE = (
+    "The Dask array contains NaN or infinity. Remove or impute those values first."
+)
+
+
 def _persisted(X):
     """X in computed dtype, one block per row block, persisted (its sizes known)."""
     import dask
 
+    (X,) = dask.persist(_prepared(X))
+    return X
+
+
+def _prepared(X):
+    """X in computed dtype, one block per row block, its blocks' sizes known."""
     if any(np.isnan(size) for size in X.chunks[0]):
         X = X.compute_chunk_sizes()
     if 0 in X.shape:
@@ -314,9 +393,18 @@ def _persisted(X):
             f"The Dask array has shape {X.shape}; it needs at least one "
             "sample and one feature."
         )
-    X = X.astype(computed_dtype(X.dtype)).rechunk({1: -1})
-    (X,) = dask.persist(X)
-    return X
+    return X.astype(computed_dtype(X.dtype)).rechunk({1: -1})
+
+
+def _check_finite(X):
+    if not np.isfinite(X).all():
+        raise ValueError(_NOT_FINITE)
+
+
+def _checked_first(function, X, *args):
+    """``function(X, *args)`` on a block computed from the graph, checked first."""
+    _check_finite(X)
+    return function(X, *args)
 
 
 def block_futures(array):

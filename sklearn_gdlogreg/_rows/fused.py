@@ -15,6 +15,8 @@ evaluations, never on whether the kernel is compiled, so that a fit's result
 is the same in every process.
 """
 
+import contextlib
+
 import numpy as np
 
 from ._base import InMemoryRows
@@ -82,10 +84,14 @@ class FusedPass:
             n_outputs,
         )
         one_share = self._share.size == 1
-        for start, rows in self.fused_chunks(sums.rows_per_block):
-            stop = start + len(rows)
-            share = self._share if one_share else self._share[start:stop]
-            sums.add(rows, self._target[start:stop], share, self._workspace)
+        # Closed at once if the kernel raises: a streamed file's read in
+        # flight is waited for.
+        blocks = self.fused_chunks(sums.rows_per_block)
+        with contextlib.closing(blocks) as chunks:
+            for start, rows in chunks:
+                stop = start + len(rows)
+                share = self._share if one_share else self._share[start:stop]
+                sums.add(rows, self._target[start:stop], share, self._workspace)
         gradient = np.empty_like(params)
         gradient[..., :p] = sums.grad.reshape(k, n_outputs, p)
         if self.fit_intercept:
@@ -117,7 +123,7 @@ class FusedRows(FusedPass, InMemoryRows):
         self.dense = X
 
     def fused_chunks(self, multiple):
-        return [(0, self.X)]
+        yield 0, self.X
 
     def _bound(self):
         super()._bound()

@@ -1,15 +1,23 @@
-"""Rows streamed from a 2-D HDF5 dataset, in chunks, never loaded whole.
+"""Rows streamed from a 2-D HDF5 dataset, in chunks read ahead, never loaded whole.
 
-An ``h5py.Dataset`` is read in chunks of about 64 MB into one reused buffer, so
-that fitting and predicting need about one chunk of memory beyond the model,
-whatever the file's size. Training reads it with the fused kernel.
+An ``h5py.Dataset`` is read in chunks of about 64 MB, each into one of two
+reused buffers, the next chunk read in a thread while the current one is
+computed (``reading.fetched_ahead``): fitting and predicting need about two
+chunks of memory beyond the model, whatever the file's size. Full passes read
+the chunks in order, with the fused kernel; mini-batches visit them in
+shuffled order, shuffling the rows within each (``batches.block_batches``).
 """
+
+import bisect
+import contextlib
 
 import numpy as np
 
 from .._namespace import namespace_of
 from ._base import Rows, computed_dtype
+from .batches import block_batches, visiting_order
 from .fused import FusedPass
+from .reading import fetched_ahead
 
 _CHUNK_BYTES = 64 << 20
 
@@ -17,7 +25,7 @@ _CHUNK_BYTES = 64 << 20
 class HDF5Rows(FusedPass, Rows):
     """A 2-D HDF5 dataset of numbers, read in row chunks.
 
-    float32 data is read as float32, anything else as float64. Each chunk is
+    float32 data is read as float32, anything else as float64. Each row is
     checked for NaN and infinity the first time it is read.
 
     Parameters
@@ -27,6 +35,10 @@ class HDF5Rows(FusedPass, Rows):
         while it is used.
     chunk_bytes : int, default=None
         About how many bytes one chunk holds; default 64 MB.
+    read_ahead : bool, default=True
+        Read the next chunk in a thread while the current one is computed
+        (two buffers); False reads each when it is needed (one buffer). The
+        results are the same.
     """
 
     kernels = ("auto", "fused")
@@ -37,7 +49,7 @@ class HDF5Rows(FusedPass, Rows):
         "GradientDescentLogisticRegression, which streams it."
     )
 
-    def __init__(self, dataset, chunk_bytes=None):
+    def __init__(self, dataset, chunk_bytes=None, read_ahead=True):
         if dataset.ndim != 2:
             raise ValueError(
                 f"The HDF5 dataset {dataset.name!r} has shape {dataset.shape}; it "
@@ -60,28 +72,60 @@ class HDF5Rows(FusedPass, Rows):
         self.dtype = computed_dtype(dataset.dtype)
         self.xp, self.device = namespace_of(dataset)  # NumPy's
         self.chunk_bytes = _CHUNK_BYTES if chunk_bytes is None else chunk_bytes
-        self._checked_rows = 0
+        self.read_ahead = read_ahead
+        # Shared by the bound copies: each row is checked once.
+        self._checked = _Spans()
 
-    def chunks(self, multiple=1):
+    def spans(self, multiple=1):
+        """The ``(start, stop)`` of each chunk, in order.
+
+        Parameters
+        ----------
+        multiple : int, default=1
+            Every chunk but the last has a multiple of this many rows (at
+            least one multiple, whatever ``chunk_bytes``).
+        """
+        n_samples, n_features = self.shape
+        row_bytes = n_features * self.dtype.itemsize
+        size = max(1, self.chunk_bytes // row_bytes // multiple) * multiple
+        return [
+            (start, min(n_samples, start + size)) for start in range(0, n_samples, size)
+        ]
+
+    def chunks(self, multiple=1, order=None):
         """Yield ``(start, rows)``; ``rows`` is a reused buffer: copy to keep.
+
+        The next chunk is read in a thread while the caller computes on the
+        current one (``read_ahead``); the values and their order are those of
+        a sequential read. Close the generator (``contextlib.closing``) to
+        stop early: the read in flight is waited for.
 
         Parameters
         ----------
         multiple : int, default=1
             Every chunk but the last has a multiple of this many rows.
+        order : sequence of int, default=None
+            The chunks' indices in :meth:`spans`, in the order to read them;
+            default all, in order.
         """
-        n_samples, n_features = self.shape
-        row_bytes = n_features * self.dtype.itemsize
-        size = max(1, self.chunk_bytes // row_bytes // multiple) * multiple
-        buffer = np.empty((min(size, n_samples), n_features), self.dtype)
-        for start in range(0, n_samples, size):
-            stop = min(n_samples, start + size)
-            rows = buffer[: stop - start]
+        spans = self.spans(multiple)
+        if order is not None:
+            spans = [spans[index] for index in order]
+        size = max(stop - start for start, stop in spans)
+        buffers = {}
+
+        def read(span, slot):
+            start, stop = span
+            if slot not in buffers:
+                buffers[slot] = np.empty((size, self.n_features), self.dtype)
+            rows = buffers[slot][: stop - start]
             self.dataset.read_direct(rows, np.s_[start:stop], np.s_[0 : stop - start])
-            if stop > self._checked_rows:
+            if not self._checked.cover(start, stop):
                 _check_finite(rows, start, self.dataset.name)
-                self._checked_rows = stop
-            yield start, rows
+                self._checked.add(start, stop)
+            return start, rows
+
+        return fetched_ahead(read, spans, self.read_ahead)
 
     def row_chunks(self, size):
         """The file's chunks (of the buffer's size, whatever ``size``)."""
@@ -90,16 +134,49 @@ class HDF5Rows(FusedPass, Rows):
     def fused_chunks(self, multiple):
         return self.chunks(multiple)
 
+    def mini_batches(self, batch_size, random_state=None):
+        """The batches of one pass: chunks of a multiple of ``batch_size``
+        rows in shuffled order, each chunk's rows shuffled and cut into
+        batches (see :meth:`Rows.mini_batches`); with ``random_state`` None,
+        the rows in order, batches as in memory."""
+        spans = self.spans(batch_size)
+        order = visiting_order(len(spans), random_state)
+        with contextlib.closing(self.chunks(batch_size, order)) as chunks:
+            yield from block_batches(self, chunks, batch_size, random_state)
+
     def map_raw(self, function, coef, intercept, n_columns, dtype=None):
         """``function`` on the raw predictions of each chunk, into one NumPy
         array (the file is never loaded whole)."""
         n_samples = self.shape[0]
         shape = (n_samples,) if n_columns is None else (n_samples, n_columns)
         results = np.empty(shape, self.raw_dtype(coef) if dtype is None else dtype)
-        for start, rows in self.chunks():
-            raw = self.raw_block(rows, coef, intercept)
-            results[start : start + len(rows)] = function(raw, self.xp)
+        with contextlib.closing(self.chunks()) as chunks:
+            for start, rows in chunks:
+                raw = self.raw_block(rows, coef, intercept)
+                results[start : start + len(rows)] = function(raw, self.xp)
         return results
+
+
+class _Spans:
+    """A union of row ranges ``[start, stop)``: the rows checked so far."""
+
+    def __init__(self):
+        self.starts, self.stops = [], []
+
+    def cover(self, start, stop):
+        """Whether ``[start, stop)`` is within the union."""
+        index = bisect.bisect_right(self.starts, start) - 1
+        return index >= 0 and self.stops[index] >= stop
+
+    def add(self, start, stop):
+        """Add ``[start, stop)``, merging the ranges it touches."""
+        first = bisect.bisect_left(self.stops, start)
+        last = bisect.bisect_right(self.starts, stop)
+        if first < last:
+            start = min(start, self.starts[first])
+            stop = max(stop, self.stops[last - 1])
+        self.starts[first:last] = [start]
+        self.stops[first:last] = [stop]
 
 
 def _check_finite(rows, start, name):

@@ -7,7 +7,7 @@ per-model values reach the host.
 import numpy as np
 
 from .._namespace import on_device
-from ._base import InMemoryRows, Rows
+from ._base import InMemoryRows
 
 
 class NamespaceRows(InMemoryRows):
@@ -49,10 +49,6 @@ class NamespaceRows(InMemoryRows):
         if self.fit_intercept:
             gradient[..., self.n_features] = xp.reshape(xp.sum(flat, axis=1), (k, m))
         return values, gradient
-
-    def mini_batches(self, batch_size, random_state=None):
-        """Not yet: the update rules work on NumPy parameters."""
-        return Rows.mini_batches(self, batch_size, random_state)
 
     def take(self, indices):
         """The rows at ``indices`` (host integers), taken on X's device."""

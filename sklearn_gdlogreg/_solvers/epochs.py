@@ -9,7 +9,7 @@ the stopping rule of scikit-learn's ``MLPClassifier`` and ``SGDClassifier``.
 
 import math
 
-import numpy as np
+from .._namespace import namespace_of
 
 __all__ = ["MIN_ADAPTIVE_RATE", "SCHEDULES", "NoImprovement", "Schedule", "run_epoch"]
 
@@ -51,7 +51,8 @@ def run_epoch(batches, params, update_rule, lr):
         steps = update_rule.step(params, gradient, lr)
         if objective.has_prox:
             objective.prox(params, steps)
-    if not np.all(np.isfinite(params)):
+    xp = namespace_of(params)[0]
+    if not bool(xp.all(xp.isfinite(params))):
         mean = math.inf
     return mean, updates
 

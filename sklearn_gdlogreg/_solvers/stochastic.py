@@ -6,18 +6,34 @@ the step each coordinate took (the rate ``lr``, or one per coordinate), which
 the proximal step of an L1 penalty needs. The formulas are the course's
 ("Optimization methods": velocity, squared averages, bias correction), as
 written in each class's docstring; the state (velocity, averages, the number
-of updates ``t``) lives in the object, in the parameters' dtype, so that a
-``partial_fit`` resumes where the last one stopped.
+of updates ``t``) lives in the object, in the parameters' dtype, namespace and
+device, so that a ``partial_fit`` resumes where the last one stopped.
 """
 
 import math
 
-import numpy as np
+from .._namespace import namespace_of
 
 __all__ = ["UPDATE_RULES", "Adam", "MomentumSGD", "RMSprop", "make_update_rule"]
 
 
-class MomentumSGD:
+class _UpdateRule:
+    """What the rules share: the namespace of the parameters, found once
+    (and not pickled with the state: a module cannot be)."""
+
+    def _xp(self, params):
+        xp = self.__dict__.get("_namespace")
+        if xp is None:
+            xp = self._namespace = namespace_of(params)[0]
+        return xp
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_namespace", None)
+        return state
+
+
+class MomentumSGD(_UpdateRule):
     """Stochastic gradient descent, with momentum as the course writes it.
 
     Without momentum (``momentum=0``): ``w <- w - lr g``. With it, the velocity
@@ -52,7 +68,7 @@ class MomentumSGD:
             params -= lr * gradient
             return lr
         if self.velocity is None:
-            self.velocity = np.zeros_like(params)
+            self.velocity = self._xp(params).zeros_like(params)
         velocity = self.velocity
         velocity *= beta
         velocity += (1 - beta) * gradient
@@ -63,7 +79,7 @@ class MomentumSGD:
         return lr
 
 
-class RMSprop:
+class RMSprop(_UpdateRule):
     """RMSprop: each coordinate's step divided by its gradients' root mean square.
 
     ::
@@ -88,17 +104,18 @@ class RMSprop:
     def step(self, params, gradient, lr):
         """Update ``params`` in place; return each coordinate's step."""
         self.t += 1
+        xp = self._xp(params)
         if self.squares is None:
-            self.squares = np.zeros_like(params)
+            self.squares = xp.zeros_like(params)
         squares = self.squares
         squares *= self.beta_2
         squares += (1 - self.beta_2) * gradient * gradient
-        steps = lr / (np.sqrt(squares) + self.epsilon)
+        steps = lr / (xp.sqrt(squares) + self.epsilon)
         params -= steps * gradient
         return steps
 
 
-class Adam:
+class Adam(_UpdateRule):
     """Adam: momentum and RMSprop together, each average bias-corrected.
 
     At the ``t``-th update (from 1)::
@@ -126,8 +143,9 @@ class Adam:
     def step(self, params, gradient, lr):
         """Update ``params`` in place; return each coordinate's step."""
         self.t += 1
+        xp = self._xp(params)
         if self.mean is None:
-            self.mean, self.squares = np.zeros_like(params), np.zeros_like(params)
+            self.mean, self.squares = xp.zeros_like(params), xp.zeros_like(params)
         mean, squares = self.mean, self.squares
         mean *= self.beta_1
         mean += (1 - self.beta_1) * gradient
@@ -136,7 +154,7 @@ class Adam:
         # The corrections as Python floats: float32 parameters stay float32.
         mean_correction = 1 - math.pow(self.beta_1, self.t)
         squares_correction = 1 - math.pow(self.beta_2, self.t)
-        steps = lr / (np.sqrt(squares / squares_correction) + self.epsilon)
+        steps = lr / (xp.sqrt(squares / squares_correction) + self.epsilon)
         params -= steps * (mean / mean_correction)
         return steps
 
