@@ -21,7 +21,7 @@ from ._loss import loss_for_classes
 from ._messages import ParameterConvergenceWarning, ParameterError, not_converged
 from ._namespace import as_numpy, namespace_of, sum_dtype
 from ._objective import linear_objective
-from ._planner import descend
+from ._planner import plan
 from ._predict import LinearPredictionsMixin
 from ._problem import TrainingProblem, _class_weighted
 from ._solvers import SOLVERS, auto_step
@@ -85,7 +85,7 @@ class GradientDescentLogisticRegression(
         iteration, and the fastest here; ``learning_rate`` is only its first
         step. "auto" is "gd" when ``learning_rate`` is a number (the course's
         fixed steps, exactly) and "bb" when it is "auto" (the default: fit to
-        the answer as fast as this package can).
+        the answer as fast as this package can, with ``precondition``).
     line_search : bool, default=False
         For "gd" and "nesterov": backtracking (Armijo) line search. The step
         starts at ``learning_rate`` (``1 / L`` for "auto"), is halved while the
@@ -93,6 +93,22 @@ class GradientDescentLogisticRegression(
         and after an accepted step is tried 1.25 times larger, so a pessimistic
         ``1 / L`` does not hold the descent back. "bb" always searches its
         steps.
+    precondition : bool or "auto", default="auto"
+        Steps that see the scale of each coordinate: a diagonal preconditioner
+        ``D``, the diagonal of the bound ``c [X, 1]^T W [X, 1]`` of the Hessian
+        plus the L2 term (``W`` the samples' shares, ``c`` 1/4, or 1/2 for
+        softmax), so that each update is ``w - step D^-1 gradient`` (the L1
+        part soft-thresholds each coefficient with its own step ``step /
+        d_j``). Features in very different units, or far from the intercept's
+        scale, then no longer hold the descent back, and the iterates do not
+        depend on the features' units (without a penalty). Still one gradient
+        per iteration; ``learning_rate`` and ``learning_rate_`` are steps in
+        ``D``'s metric ("auto": ``1 / L`` with ``L`` the bound in that metric).
+        "auto" preconditions the spectral steps at ``learning_rate="auto"``
+        (the default solver), not a number given as ``learning_rate`` (the
+        course's steps), and not where few, wide rows are descended in their
+        row space (cheaper iterations, which a preconditioner would leave);
+        True preconditions any solver, everywhere; False never.
     fit_intercept : bool, default=True
         Whether to fit an intercept (the bias ``b`` of the course).
     class_weight : dict, "balanced" or None, default=None
@@ -121,7 +137,9 @@ class GradientDescentLogisticRegression(
         The objective at the parameters entering each update:
         ``loss_curve_[0]`` is the starting cost (log 2 from zeros, two classes).
     learning_rate_ : float
-        The step used (with ``line_search``, the last accepted one).
+        The step used (with ``line_search``, the last accepted one; with
+        "bb", the last spectral step), in the preconditioner's metric where
+        there is one.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
@@ -164,6 +182,7 @@ class GradientDescentLogisticRegression(
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "solver": [StrOptions({"auto", *SOLVERS})],
         "line_search": ["boolean"],
+        "precondition": ["boolean", StrOptions({"auto"})],
         "fit_intercept": ["boolean"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "warm_start": ["boolean"],
@@ -200,6 +219,7 @@ class GradientDescentLogisticRegression(
         l1_ratio=0.0,
         solver="auto",
         line_search=False,
+        precondition="auto",
         fit_intercept=True,
         class_weight=None,
         warm_start=False,
@@ -212,6 +232,7 @@ class GradientDescentLogisticRegression(
         self.l1_ratio = l1_ratio
         self.solver = solver
         self.line_search = line_search
+        self.precondition = precondition
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
         self.warm_start = warm_start
@@ -266,10 +287,23 @@ class GradientDescentLogisticRegression(
             objective, loss.n_outputs, X.dtype, classes, coef_init, intercept_init
         )
         solver = resolved_solver(self.solver, self.learning_rate)
+        precondition = resolved_precondition(
+            self.precondition, solver, self.learning_rate
+        )
+        start = objective.xp.reshape(params, (1, *params.shape))  # one model
+        variables = plan(
+            objective,
+            start,
+            self.max_iter,
+            precondition=precondition,
+            # Asked for by name, the preconditioner is not traded for the
+            # row space's cheaper iterations.
+            allow_row_space=self.precondition is not True,
+        )
         learning_rate = (
             # Spectral steps size themselves: their first step needs no more
             # than a cheap bound.
-            float(auto_step(objective, exact=solver != "bb"))
+            float(auto_step(variables, exact=solver != "bb"))
             if self.learning_rate == "auto"
             else float(self.learning_rate)
         )
@@ -288,9 +322,8 @@ class GradientDescentLogisticRegression(
 
         if hooks.per_iteration:
             hooks.start(lambda curve: fitted_attributes(params, curve))
-        result = descend(
-            objective,
-            objective.xp.reshape(params, (1, *params.shape)),
+        result = variables.descend(
+            start,
             learning_rate=learning_rate,
             max_iter=self.max_iter,
             tol=self.tol,
@@ -385,6 +418,14 @@ def resolved_solver(solver, learning_rate):
     if solver != "auto":
         return solver
     return "bb" if learning_rate == "auto" else "gd"
+
+
+def resolved_precondition(precondition, solver, learning_rate):
+    """Whether the steps are preconditioned: "auto" is for the spectral steps
+    at the "auto" learning rate (a number is a step in the coefficients)."""
+    if precondition == "auto":
+        return solver == "bb" and learning_rate == "auto"
+    return precondition
 
 
 def _fitted_attributes(params, n_features, fit_intercept, classes, loss_curve, step):

@@ -25,10 +25,12 @@ from sklearn.utils.validation import _check_method_params
 from ._logistic import (
     GradientDescentLogisticRegression,
     _fitted_attributes,
+    resolved_precondition,
     resolved_solver,
 )
 from ._namespace import as_numpy, namespace_of
 from ._planner import descend_path
+from ._preconditioner import preconditioned
 from ._predict import LinearPredictionsMixin, _labels
 from ._problem import TrainingProblem
 from ._rows import check_subsettable
@@ -49,6 +51,7 @@ SHARED_PARAMETERS = (
     "tol",
     "l1_ratio",
     "solver",
+    "precondition",
     "fit_intercept",
     "class_weight",
     "verbose",
@@ -93,11 +96,16 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
     refit : bool, default=True
         Refit the best combination on all the data; otherwise average the
         folds' coefficients of the best combination.
-    max_iter, tol, l1_ratio, solver, fit_intercept, class_weight, verbose
+    max_iter, tol, l1_ratio, solver, precondition, fit_intercept, class_weight, \
+verbose
         As in :class:`GradientDescentLogisticRegression` (``max_iter`` for
         each C of each fold, ``verbose`` only for the refit). ``solver="auto"``
         means spectral steps ("bb") for the one rate "auto", and plain steps
         ("gd") for a grid of steps, which spectral steps would not keep.
+        ``precondition="auto"`` preconditions the spectral steps of the one
+        rate "auto" (the default), as in a single fit, not a grid of steps
+        (True: any); each fold's model in the metric of its own training
+        rows' ``D``, rebuilt at each C.
 
     Attributes
     ----------
@@ -170,6 +178,7 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
         tol=1e-4,
         l1_ratio=0.0,
         solver="auto",
+        precondition="auto",
         fit_intercept=True,
         class_weight=None,
         verbose=0,
@@ -183,6 +192,7 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
         self.tol = tol
         self.l1_ratio = l1_ratio
         self.solver = solver
+        self.precondition = precondition
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
         self.verbose = verbose
@@ -232,12 +242,13 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
         self.Cs_, self.learning_rates_ = Cs, [label for label, _ in rates]
         self.C_ = float(Cs[best_c])
         full = problem.objective(self.C_, self.l1_ratio)
-        solver = self._solver(rates)
-        self.learning_rate_ = float(self._steps(rates, [best_r], full, solver)[0])
+        solver, precondition = self._solver(rates), self._precondition(rates)
+        variables = preconditioned(full) if precondition else full
+        self.learning_rate_ = float(self._steps(rates, [best_r], variables, solver)[0])
         average = np.mean(list(fold_params[:, best_c, best_r]), axis=0)
         if self.refit:
             params, curve = self._refit(
-                problem, full, average, rates[best_r][0], solver
+                problem, full, average, rates[best_r][0], solver, precondition
             )
         else:
             params, curve = average, self.loss_curves_[0, best_c, best_r]
@@ -360,6 +371,10 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
             )
             if self.tol > 0
             else None,
+            precondition=self._precondition(rates),
+            # Asked for by name, the preconditioner is not traded for the
+            # row space's cheaper iterations (as in a single fit).
+            allow_row_space=self.precondition is not True,
             max_iter=self.max_iter,
             tol=self.tol,
             solver=solver,
@@ -369,8 +384,19 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
     def _solver(self, rates):
         """The solver "auto" stands for: spectral steps for the one rate
         "auto", plain ones for a grid of steps."""
-        only_auto = [label for label, _ in rates] == ["auto"]
-        return resolved_solver(self.solver, "auto" if only_auto else 0.0)
+        return resolved_solver(self.solver, self._rate_kind(rates))
+
+    def _precondition(self, rates):
+        """Whether the steps are preconditioned: by a single fit's rule, for
+        the one rate "auto" or a grid of steps."""
+        solver = self._solver(rates)
+        return resolved_precondition(self.precondition, solver, self._rate_kind(rates))
+
+    @staticmethod
+    def _rate_kind(rates):
+        """The single fit's ``learning_rate`` the grid stands for in its
+        rules: "auto" for the one rate "auto", else a step."""
+        return "auto" if [label for label, _ in rates] == ["auto"] else 0.0
 
     def _best_combination(self):
         """The indices (C, learning rate) of the best mean score over the folds.
@@ -409,16 +435,17 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
         iterations = np.where(tied[c], self.n_iters_[:, c].sum(axis=0), np.inf)
         return c, int(np.argmin(iterations))
 
-    def _refit(self, problem, objective, average, label, solver):
+    def _refit(self, problem, objective, average, label, solver, precondition):
         """The best combination fitted on all the data: parameters, cost curve.
 
-        With the search's solver, and the "auto" rate as a single fit takes
-        it, else the step. Fixed steps start from the folds' average model
-        where its objective is below zero's (their iterations grow with the
-        way to go, and the folds' models are near the refit's); spectral
-        steps barely notice the start, and start from zero, so that the refit
-        does not depend on the folds (weighting a sample by 2 is then exactly
-        repeating it).
+        With the search's solver and preconditioning (a step is one in its
+        metric), and the "auto" rate as a single fit takes it, else the step.
+        Fixed steps start from the folds' average model where its objective
+        is below zero's (their iterations grow with the way to go, and the
+        folds' models are near the refit's); spectral steps barely notice the
+        start, and start from zero, so that the refit does not depend on the
+        folds (weighting a sample by 2 is then repeating it, but for the
+        rounding, which spectral steps amplify up to the stopping tolerance).
         """
         start = np.zeros_like(average)
         if solver != "bb" and _objective_at(objective, average) < _objective_at(
@@ -430,7 +457,11 @@ class GradientDescentLogisticRegressionCV(LinearPredictionsMixin, BaseEstimator)
             learning_rate="auto" if label == "auto" else self.learning_rate_,
             C=self.C_,
             **{name: getattr(self, name) for name in SHARED_PARAMETERS},
-        ).set_params(solver=solver)
+        ).set_params(
+            solver=solver,
+            # The search's choice; "auto" or True kept, for the row space.
+            precondition=self.precondition if precondition else False,
+        )
         model.fit(
             problem.X,
             problem.y,

@@ -19,6 +19,7 @@ from ._messages import ParameterError, features_overflow, features_underflow
 from ._penalty import penalty_for
 from ._protocols import Objective
 from ._rows import make_rows
+from ._solvers import gradient_descent
 
 
 def linear_objective(loss, X, target, sample_weight, C, fit_intercept,
@@ -117,13 +118,30 @@ class LinearObjective(Objective):
         """The context a descent of this objective runs in (its rows')."""
         return self.data.running()
 
+    def descend(self, params, **options):
+        """:func:`~sklearn_gdlogreg._solvers.gradient_descent` in the
+        coefficients themselves (the variables :func:`_planner.plan` may
+        change)."""
+        return gradient_descent(self, params, **options)
+
+    def descend_from(self, params, **options):
+        """:meth:`descend`, and the parameters it ended at (a path's next
+        start, as the other variables' ``descend_from``)."""
+        result = gradient_descent(self, params, **options)
+        return result, result.params
+
+    def start(self, params):
+        """What :meth:`descend_from` starts from for ``params``: themselves."""
+        return params
+
     def select(self, models):
         """The same objective for the models at index ``models`` only."""
         penalty, data = self.penalty.select(models), self.data.select(models)
         if penalty is self.penalty and data is self.data:
             return self
         selected = copy.copy(self)
-        selected.data = data
+        if data is not self.data:  # the data's step bounds are per model
+            selected.data, selected._squared_norms = data, {}
         selected._penalise(penalty)
         return selected
 
@@ -181,7 +199,12 @@ class LinearObjective(Objective):
         if exact not in self._squared_norms:
             with np.errstate(over="ignore", invalid="ignore"):
                 self._squared_norms[exact] = self.data.squared_norm(exact)
-        squared_norm = self._squared_norms[exact]
+        return self.lipschitz_from(self._squared_norms[exact])
+
+    def lipschitz_from(self, squared_norm):
+        """The bound of :meth:`lipschitz_constant` from ``||W^(1/2) X1||_2^2``
+        (or a bound of it; one per model where the shares are), with features
+        beyond the dtype's range refused."""
         if not np.all(np.isfinite(squared_norm)):
             raise ParameterError(features_overflow())
         lipschitz = self.data.loss.curvature_bound() * squared_norm

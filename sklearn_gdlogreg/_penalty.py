@@ -151,13 +151,15 @@ class ElasticNet(L2):
         on the coefficients, the minimiser of ``l1 ||w||_1 + ||w - params||^2
         / (2 step)``.
 
-        ``steps`` is one per model, or (shaped as ``params``, one strength for
-        all models) one per coordinate: the scaled proximal step of the
-        per-coordinate rates of RMSprop and Adam."""
+        ``steps`` is one per model, or one per coordinate (an array of
+        ``params``' dimensions, broadcasting to them): the steps of a diagonal
+        metric, each coordinate's threshold its step times ``l1`` (a
+        preconditioner's ``step d_j^(-1/2)`` in its coordinates, the
+        per-coordinate rates of RMSprop and Adam)."""
         xp = self.xp
         coef = params[..., : self.n_features]
         if np.ndim(steps) == params.ndim:
-            threshold = steps[..., : self.n_features] * float(self.l1)
+            threshold = steps[..., : self.n_features] * per_model(xp, self.l1, coef)
         else:
             threshold = per_model(xp, np.asarray(steps) * self.l1, coef)
         shrunk = xp.clip(xp.abs(coef) - threshold, min=0)

@@ -1,48 +1,97 @@
 """The fit's plan: which variables to descend in, then the descent, or a path.
 
-The estimators call :func:`descend` (one objective) or :func:`descend_path`
-(one objective at each penalty strength of a grid) rather than the loop: where
-the rows are few and wide they descend in their row space (``_row_space``, a
-change of variables), elsewhere in the coefficients themselves, with the same
-options either way.
+The estimators call :func:`descend` (or :func:`plan`, then the chosen
+variables' ``descend``) for one objective, or :func:`descend_path` for one
+objective at each penalty strength of a grid, rather than the loop: where the
+rows are few and wide they descend in their row space (``_row_space``, a change
+of variables that takes the same steps in fewer operations); where asked, in
+the coordinates of a diagonal preconditioner (``_preconditioner``, steps that
+see each coordinate's scale); elsewhere in the coefficients themselves, with
+the same options either way. Each kind of variables has ``with_strength``,
+``start`` and ``descend_from``, so that a path runs through any of them alike.
 """
 
 import numpy as np
 
+from ._preconditioner import preconditioned
 from ._row_space import row_space
-from ._solvers import gradient_descent
 
 
-def descend(objective, params, **options):
+def plan(objective, params, max_iter, *, precondition=False, allow_row_space=True):
+    """The objective in the variables to descend ``objective`` in from ``params``.
+
+    The row space where it pays (and ``allow_row_space``): a diagonal
+    preconditioner's steps would leave it (``D^-1 X^T r`` is no combination
+    of X's rows), so it descends without one. Else, with ``precondition``, the
+    coordinates of the diagonal preconditioner; else the coefficients.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    params : array of shape (k, n_outputs, n_params)
+    max_iter : int
+    precondition : bool, default=False
+    allow_row_space : bool, default=True
+
+    Returns
+    -------
+    LinearObjective, RowSpaceObjective or PreconditionedObjective
+        Its ``descend(params, **options)`` runs the descent and gives the
+        result in the coefficients; its ``lipschitz_constant`` is that of
+        its variables (the "auto" step). For a path, ``with_strength(C,
+        l1_ratio)`` gives the same variables at another penalty, ``start(params)``
+        the point its ``descend_from(point, **options)`` takes, which returns
+        the result and the point it ended at, in variables the strength does
+        not change (the coefficients, or the row space's coordinates).
+    """
+    if allow_row_space:
+        space = row_space(objective, params, max_iter)
+        if space is not None:
+            return space
+    if precondition:
+        return preconditioned(objective)
+    return objective
+
+
+def descend(objective, params, *, precondition=False, allow_row_space=True, **options):
     """Minimise ``objective`` from ``params`` in the variables that pay.
 
     Parameters
     ----------
     objective : LinearObjective
     params : array of shape (k, n_outputs, n_params)
+    precondition, allow_row_space : bool
+        See :func:`plan`.
     **options
         Those of :func:`~sklearn_gdlogreg._solvers.gradient_descent`, all
-        passed on.
+        passed on (a learning rate is a step in the chosen variables).
 
     Returns
     -------
     DescentResult
         In the coefficients, whichever variables were descended.
     """
-    space = row_space(objective, params, options["max_iter"])
-    if space is None:
-        return gradient_descent(objective, params, **options)
-    return space.descend(params, **options)
+    variables = plan(
+        objective,
+        params,
+        options["max_iter"],
+        precondition=precondition,
+        allow_row_space=allow_row_space,
+    )
+    return variables.descend(params, **options)
 
 
 def descend_path(objective, Cs, params, *, l1_ratio, learning_rate, race=None,
-                 **options):  # fmt: skip
+                 precondition=False, allow_row_space=True, **options):  # fmt: skip
     """Minimise ``objective`` at each strength of ``Cs`` in turn, warm-started.
 
     A regularization path, as ``LogisticRegressionCV`` computes one: each
     strength starts from the previous one's solution, so that from the
     strongest penalty to the weakest each descent has little way to go. The
-    variables are chosen once, for the whole path. Models of a group of
+    variables are chosen once, for the whole path (:func:`plan`); a
+    preconditioner's ``D``, which holds the L2 strength, is rebuilt at each
+    strength, and the path carries the coefficients between them (the
+    row space, its coordinates). Models of a group of
     ``race`` (one objective at several steps) start the next strength from
     their group's best solution: the fastest converged, else the lowest
     objective; a group whose every model diverged starts again from
@@ -58,12 +107,15 @@ def descend_path(objective, Cs, params, *, l1_ratio, learning_rate, race=None,
         The first strength's start.
     l1_ratio : float or ndarray of shape (k,)
     learning_rate : callable
-        ``learning_rate(objective)``: the steps at one strength (the "auto"
-        step changes with the penalty's curvature).
+        ``learning_rate(variables)``: the steps at one strength, in the
+        variables descended (the "auto" step changes with the penalty's
+        curvature, and is in a preconditioner's metric where there is one).
     race : Race, default=None
         The models' race, as in :func:`~sklearn_gdlogreg._solvers.
         gradient_descent`; its groups share starts. None: each model on its
         own.
+    precondition, allow_row_space : bool
+        See :func:`plan`.
     **options
         Those of :func:`~sklearn_gdlogreg._solvers.gradient_descent`.
 
@@ -72,20 +124,20 @@ def descend_path(objective, Cs, params, *, l1_ratio, learning_rate, race=None,
     DescentResult
         One per strength, in the coefficients.
     """
-    space = row_space(objective, params, options["max_iter"])
-    current = objective if space is None else space
-    start = params if space is None else space.start(params)
+    variables = plan(
+        objective,
+        params,
+        options["max_iter"],
+        precondition=precondition,
+        allow_row_space=allow_row_space,
+    )
+    start = variables.start(params)
     groups = np.arange(len(params)) if race is None else race.groups
     x = start
     for C in Cs:
-        at = current.with_strength(C, l1_ratio)
-        steps = learning_rate(at if space is None else at.primal)
-        options.update(learning_rate=steps, race=race)
-        if space is None:
-            result = gradient_descent(at, x, **options)
-            end = result.params
-        else:
-            result, end = at.descend_from(x, **options)
+        at = variables.with_strength(C, l1_ratio)
+        options.update(learning_rate=learning_rate(at), race=race)
+        result, end = at.descend_from(x, **options)
         yield result
         x = _next_start(result, end, start, groups)
 

@@ -56,9 +56,15 @@ class DataTerm(Protocol):
     def value(self, params):
         """The data term per model, without the gradient."""
 
-    def squared_norm(self, exact=True):
+    def squared_norm(self, exact=True, column_scale=None):
         """``||W^(1/2) [X, 1]||_2^2`` with ``W`` the samples' shares; with
-        ``exact=False`` the cheaper upper bound of the Frobenius norm."""
+        ``exact=False`` the cheaper upper bound of the Frobenius norm; with
+        ``column_scale`` ``s``, of ``W^(1/2) [X, 1] diag(s)`` (per model
+        where the shares or the scales are)."""
+
+    def column_squares(self):
+        """The diagonal of ``[X, 1]^T W [X, 1]``, float64 on the host, one
+        row per model where the shares are per model."""
 
     def running(self):
         """The context a whole descent over these rows runs in."""
@@ -88,7 +94,8 @@ class Penalty:
         return np.zeros(params.shape[0])
 
     def prox(self, params, steps):
-        """The proximal step of the nonsmooth part with ``steps`` (k,), in place."""
+        """The proximal step of the nonsmooth part with ``steps`` (k,), or one
+        per coordinate (``params``' dimensions), in place."""
         return params
 
     def lipschitz(self):

@@ -5,7 +5,10 @@ curvature bound times ``||W^(1/2) X1||_2^2`` (``X1 = [X, 1]``, ``W`` the
 samples' shares): computed exactly from the smaller Gram matrix when one side
 has at most 256 entries, else by power iteration, over the row chunks any kind
 of rows hands it (``rows.row_chunks``: arrays, sparse matrices, a streamed
-file's buffer, array-API arrays), whatever the kind.
+file's buffer, array-API arrays), whatever the kind. With a ``column_scale``
+``s``, the same for ``X1 diag(s)``: the bound in the coordinates of a diagonal
+preconditioner (``_preconditioner``). The Gram matrix's diagonal, the weighted
+squares of each column, is :func:`column_squares`.
 
 Each function takes ``rows`` with ``shape``, ``xp``, ``device``, ``dtype``,
 ``in_memory`` and ``row_chunks(size)`` (see ``_rows._base.Rows``).
@@ -25,7 +28,7 @@ _POWER_RTOL = 1e-6
 _CHUNK_ROWS = 8192
 
 
-def squared_spectral_norm(rows, weight, fit_intercept):
+def squared_spectral_norm(rows, weight, fit_intercept, column_scale=None):
     """Largest eigenvalue of ``X1^T diag(weight) X1`` with ``X1 = [X, 1]``.
 
     Exact (from the smaller Gram matrix, in float64) when one side of ``X1`` has at
@@ -43,6 +46,9 @@ def squared_spectral_norm(rows, weight, fit_intercept):
         X's namespace.
     fit_intercept : bool
         Whether to append a column of ones to ``X``.
+    column_scale : ndarray of shape (n_features + fit_intercept,), default=None
+        ``s``: the eigenvalue of ``diag(s) X1^T diag(weight) X1 diag(s)``
+        instead (float64, on the host).
 
     Returns
     -------
@@ -55,18 +61,26 @@ def squared_spectral_norm(rows, weight, fit_intercept):
     n_params = n_features + int(fit_intercept)
     # The Gram matrix of the samples needs them all at once: only in memory.
     if not rows.in_memory and n_params > EXACT_GRAM_MAX_SIDE:
-        return _power_iteration(rows, weight, fit_intercept)
+        return _power_iteration(rows, weight, fit_intercept, column_scale)
     if min(n_samples, n_params) <= EXACT_GRAM_MAX_SIDE:
-        gram = (
-            feature_gram(rows, weight, fit_intercept)
-            if n_params <= n_samples
-            else _sample_gram(rows, weight, fit_intercept)
-        )
-        gram = to_host(xp, gram)
+        if n_params <= n_samples:
+            gram = scaled_gram(
+                to_host(xp, feature_gram(rows, weight, fit_intercept)), column_scale
+            )
+        else:
+            gram = to_host(xp, _sample_gram(rows, weight, fit_intercept, column_scale))
         if not np.all(np.isfinite(gram)):
             return np.inf  # overflowed: the caller says what to do
         return float(np.linalg.eigvalsh(gram)[-1])
-    return _power_iteration(rows, weight, fit_intercept)
+    return _power_iteration(rows, weight, fit_intercept, column_scale)
+
+
+def scaled_gram(gram, column_scale):
+    """``diag(s) gram diag(s)`` of a host Gram matrix (``gram`` for None)."""
+    if column_scale is None:
+        return gram
+    with np.errstate(over="ignore", invalid="ignore"):
+        return gram * np.outer(column_scale, column_scale)
 
 
 def _with_ones(xp, X, fit_intercept, dtype):
@@ -108,11 +122,12 @@ def feature_gram(rows, weight, fit_intercept):
     return gram
 
 
-def _sample_gram(rows, weight, fit_intercept):
+def _sample_gram(rows, weight, fit_intercept, column_scale=None):
     """``diag(w)^(1/2) X1 X1^T diag(w)^(1/2)``: same nonzero eigenvalues.
 
     For at most 256 samples, whose chunks are copied in ``weight``'s dtype
-    (a streamed file's buffer is reused) and stacked.
+    (a streamed file's buffer is reused) and stacked; with ``column_scale``,
+    of ``X1 diag(s)``.
     """
     xp = rows.xp
     pieces = [
@@ -120,6 +135,17 @@ def _sample_gram(rows, weight, fit_intercept):
         for _, chunk in rows.row_chunks(rows.shape[0])
     ]
     X1 = pieces[0] if len(pieces) == 1 else _stacked(xp, pieces)
+    if column_scale is not None:
+        X1 = (
+            sparse.csr_array(X1.multiply(np.reshape(column_scale, (1, -1))))
+            if sparse.issparse(X1)
+            else X1
+            * xp.asarray(
+                column_scale,
+                dtype=weight.dtype,
+                device=array_api_compat.device(weight),
+            )
+        )
     gram = X1 @ X1.T
     gram = gram.toarray() if sparse.issparse(gram) else gram
     root = xp.sqrt(weight)
@@ -133,17 +159,32 @@ def _stacked(xp, pieces):
     return xp.concat(pieces, axis=0)
 
 
-def _power_iteration(rows, weight, fit_intercept):
-    """Power iteration on ``X1^T diag(weight) X1`` from a fixed random start."""
+def _power_iteration(rows, weight, fit_intercept, column_scale=None):
+    """Power iteration on ``X1^T diag(weight) X1`` from a fixed random start
+    (on ``diag(s) X1^T diag(weight) X1 diag(s)`` with ``column_scale``)."""
     xp = rows.xp
     # Products run in X's dtype so that float32 X is never copied to float64.
     weight = xp.astype(weight, _namespace_dtype(rows))
+    device = array_api_compat.device(weight)
     return largest_eigenvalue(
         xp,
-        lambda vector: gram_times(rows, weight, vector, fit_intercept),
+        scaled_product(
+            xp,
+            lambda vector: gram_times(rows, weight, vector, fit_intercept),
+            column_scale,
+            device,
+        ),
         rows.shape[1] + int(fit_intercept),
-        array_api_compat.device(weight),
+        device,
     )
+
+
+def scaled_product(xp, gram_times, column_scale, device):
+    """The product with ``diag(s) G diag(s)`` from the product with ``G``."""
+    if column_scale is None:
+        return gram_times
+    scale = xp.asarray(column_scale, dtype=sum_dtype(xp, device), device=device)
+    return lambda vector: scale * gram_times(scale * vector)
 
 
 def _namespace_dtype(rows):
@@ -187,6 +228,46 @@ def gram_times(rows, weight, vector, fit_intercept):
         if fit_intercept:
             new_vector[n_features:] += xp.sum(weighted, dtype=vector.dtype)
     return new_vector
+
+
+def column_squares(rows, weight, fit_intercept):
+    """The diagonal of ``X1^T diag(weight) X1``: each column's weighted squares.
+
+    ``sum_i weight_i x_ij^2`` per feature, then ``sum_i weight_i`` for the
+    column of ones; one pass over ``X`` (row chunks), summed in float64 (float32
+    squares overflow early). ``weight`` may be a list of weights, one per
+    model: still one pass.
+
+    Returns
+    -------
+    ndarray of shape (n_features + fit_intercept,), float64, on the host
+        Of shape ``(k, ...)`` for a list of ``k`` weights.
+    """
+    if not isinstance(weight, list):
+        return column_squares(rows, [weight], fit_intercept)[0]
+    xp = rows.xp
+    dtype = sum_dtype(xp, rows.device)
+    n_samples, n_features = rows.shape
+    weights = [xp.broadcast_to(xp.astype(w, dtype), (n_samples,)) for w in weight]
+    total = np.zeros((len(weights), n_features))
+    for start, chunk in rows.row_chunks(_CHUNK_ROWS):
+        stop = start + chunk.shape[0]
+        if sparse.issparse(chunk):
+            chunk = sparse.csr_array(chunk, dtype=np.float64)
+            squared = chunk.multiply(chunk).T
+            squares = [squared @ to_host(xp, w[start:stop]) for w in weights]
+        else:
+            # Products then sums, not a matrix product: the same sums whether
+            # the weights are one share for all or each sample's.
+            chunk = xp.astype(chunk, dtype)
+            squared = chunk * chunk
+            columns = [xp.reshape(w[start:stop], (-1, 1)) for w in weights]
+            squares = [to_host(xp, xp.sum(squared * w, axis=0)) for w in columns]
+        total += np.reshape(np.asarray(squares, dtype=np.float64), total.shape)
+    if fit_intercept:
+        sums = [[float(xp.sum(w))] for w in weights]
+        total = np.concatenate([total, sums], axis=1)
+    return total
 
 
 def squared_frobenius_norm(rows, weight, fit_intercept):

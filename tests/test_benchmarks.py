@@ -24,6 +24,7 @@ NAMES = [
     "learning_rate_search",
     "standardization",
     "solvers",
+    "preconditioning",
     "speed_to_answer",
     "cv_search",
     "minibatch",

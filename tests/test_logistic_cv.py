@@ -405,6 +405,80 @@ def test_classes_missing_from_training_folds_choose_as_logistic_regression_cv(
     assert model.C_ == float(np.ravel(reference.C_)[0]) == 1e-6
 
 
+@pytest.mark.parametrize("solver", ["nesterov", "gd"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classes_missing_with_preconditioned_nesterov_or_plain_steps(solver, n_classes):
+    # The missing class's intercept goes to infinity, at steps of 1 / L, where
+    # L holds the penalty 1 / (C S) (5e5 at C=1e-6): unpreconditioned,
+    # Nesterov's steps do not converge at the small Cs in 1000 iterations, and
+    # the search chooses among the Cs converged in every fold (C=1, not
+    # LogisticRegressionCV's); in D's metric the intercept moves at its own
+    # scale. Nesterov's steps then converge in every fold; plain steps
+    # approach an optimum at infinity too slowly (sublinearly) to, but
+    # choose as LogisticRegressionCV, with a warning.
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import KFold
+
+    y = np.array(["a", "a", "b", "b", "c", "c"])[: 2 * n_classes]
+    X = np.arange(2 * n_classes, dtype=float)[:, None]
+    kwargs = {"cv": KFold(n_classes), "scoring": "neg_brier_score"}
+    Cs = np.logspace(-6, 6, 5)
+    model = GradientDescentLogisticRegressionCV(
+        Cs=Cs, solver=solver, precondition=True, **kwargs
+    )
+    if solver == "gd":
+        with pytest.warns(ConvergenceWarning, match="No combination"):
+            model.fit(X, y)
+    else:
+        model.fit(X, y)
+        assert model.converged_.all()
+    reference = LogisticRegressionCV(
+        Cs=Cs, l1_ratios=(0,), use_legacy_attributes=False, **kwargs
+    ).fit(X, y)
+    assert model.C_ == float(np.ravel(reference.C_)[0]) == 1e-6
+
+
+@pytest.mark.parametrize(
+    "learning_rates, solver, precondition, expected",
+    [
+        (("auto",), "auto", "auto", True),  # the default: spectral steps
+        (("auto",), "bb", "auto", True),
+        (("auto",), "nesterov", "auto", False),
+        (4, "auto", "auto", False),  # a grid of steps, in the coefficients
+        (4, "bb", "auto", False),
+        ([0.1, "auto"], "gd", True, True),
+        (("auto",), "auto", False, False),
+    ],
+)
+def test_the_folds_are_preconditioned_by_a_single_fit_s_rule(
+    learning_rates, solver, precondition, expected, monkeypatch
+):
+    # The search's folds, and the refit alike (its step is in their metric).
+    from sklearn_gdlogreg import _logistic, _logistic_cv, _planner
+
+    asked, refit = [], []
+
+    def recorded(*args, **kwargs):
+        asked.append(kwargs["precondition"])
+        return _planner.descend_path(*args, **kwargs)
+
+    def planned(*args, **kwargs):
+        refit.append(kwargs["precondition"])
+        return _planner.plan(*args, **kwargs)
+
+    monkeypatch.setattr(_logistic_cv, "descend_path", recorded)
+    monkeypatch.setattr(_logistic, "plan", planned)
+    GradientDescentLogisticRegressionCV(
+        learning_rates=learning_rates,
+        Cs=[1.0],
+        cv=CV,
+        solver=solver,
+        precondition=precondition,
+        max_iter=2000,
+    ).fit(X_IRIS, Y_IRIS)
+    assert asked == refit == [expected]
+
+
 def test_the_race_chooses_a_rate_converged_everywhere_and_the_refit_converges_on_wine():
     X, y = _standardized(load_wine)
     # No ConvergenceWarning, from the search or the refit (the configuration

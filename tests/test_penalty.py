@@ -69,6 +69,23 @@ def test_prox_is_the_argmin_of_l1_plus_the_distance(coef, step, l1):
         assert w == pytest.approx(best, abs=1e-4)
 
 
+def test_a_prox_of_per_coordinate_steps_is_the_argmin_in_scaled_coordinates():
+    # A preconditioner's coordinates z (w = s z): argmin_z l1 ||s z||_1 +
+    # ||z - c||^2 / (2 step), coordinate by coordinate, is the prox with each
+    # coordinate's own step, step s_j (the soft-thresholding of z_j by step l1
+    # s_j); each model its own l1.
+    l1 = np.array([0.7, 0.2])
+    penalty = ElasticNet(np.zeros(2), l1, 3, np_compat)
+    coef, scale, step = [2.0, -0.3, 0.9], np.array([[[3.0, 0.5, 0.01, 9.0]]]), 0.4
+    result = penalty.prox(np.array([[coef + [7.0]]] * 2), step * scale)
+    assert (result[:, 0, 3] == 7.0).all()
+    grid = np.linspace(-6, 6, 240_001)
+    for model, strength in enumerate(l1):
+        for c, s, z in zip(coef, scale[0, 0], result[model, 0, :3], strict=False):
+            objective = strength * np.abs(s * grid) + (grid - c) ** 2 / (2 * step)
+            assert z == pytest.approx(grid[np.argmin(objective)], abs=1e-4)
+
+
 def test_the_criterion_with_l1_is_the_gradient_mapping():
     penalty = ElasticNet(np.zeros(2), np.array([0.5, 0.1]), 4, np_compat)
     y, x_new = _params(k=2), _params(k=2, seed=1)

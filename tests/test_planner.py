@@ -13,6 +13,7 @@ from sklearn_gdlogreg import (
 )
 from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._objective import linear_objective
+from sklearn_gdlogreg._preconditioner import PreconditionedObjective
 from sklearn_gdlogreg._problem import TrainingProblem
 from sklearn_gdlogreg._solvers import Race, auto_step, gradient_descent
 
@@ -100,9 +101,33 @@ def test_the_plan_keeps_the_coefficients_where_the_row_space_does_not_apply(
     assert used == [None, None]
 
 
-def _breast_cancer_problem():
+def test_the_default_keeps_the_row_space_and_a_request_preconditions(wide, monkeypatch):
+    # A diagonal preconditioner's steps leave the row space: "auto" descends
+    # there without one (its iterations are cheaper), True preconditions in
+    # the coefficients; both reach the same model.
+    X, y = wide
+    X = X * np.logspace(-1, 1, X.shape[1])
+    used = _used_row_space(monkeypatch)
+    planned = []
+    plan = _planner.plan
+
+    def recorded(*args, **kwargs):
+        planned.append(plan(*args, **kwargs))
+        return planned[-1]
+
+    monkeypatch.setattr("sklearn_gdlogreg._logistic.plan", recorded)
+    options = {"tol": 1e-8, "max_iter": 5000}
+    default = GradientDescentLogisticRegression(**options).fit(X, y)
+    assert isinstance(planned[-1], _row_space.RowSpaceObjective)
+    asked = GradientDescentLogisticRegression(precondition=True, **options).fit(X, y)
+    assert isinstance(planned[-1], PreconditionedObjective)
+    assert len(used) == 1  # not even consulted when asked for by name
+    np.testing.assert_allclose(asked.coef_, default.coef_, rtol=1e-4, atol=1e-6)
+
+
+def _breast_cancer_problem(units=1.0):
     X, y = load_breast_cancer(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
+    X = StandardScaler().fit_transform(X) * units
     return TrainingProblem(GradientDescentLogisticRegression(), X, y, None)
 
 
@@ -155,3 +180,84 @@ def test_warm_started_fold_models_agree_with_cold_ones_and_race_by_fold():
             np.testing.assert_allclose(
                 result.params[mine][converged][0], cold.params[0], rtol=1e-6, atol=1e-8
             )
+
+
+# Features four decades apart: the preconditioner's D is far from uniform.
+UNITS = np.logspace(-2, 2, 30)
+
+
+# Nesterov's steps reach tol=1e-12 within 20,000 iterations on the standardized
+# features only.
+@pytest.mark.parametrize("solver, units", [("bb", UNITS), ("nesterov", 1.0)])
+def test_the_preconditioned_path_ends_where_separate_fits_at_each_C_end(solver, units):
+    # D holds the L2 strength 1 / (C S): rebuilt at each C, so that each C's
+    # descent is a single fit's from the last solution, the coefficients
+    # carried between the Cs' coordinates.
+    problem = _breast_cancer_problem(units)
+    objective = problem.objective(CS_PATH[0], 0.0)
+    options = {"max_iter": 20_000, "tol": 1e-12, "solver": solver}
+    start = np.zeros((1, 1, 31))
+
+    def step(variables):
+        return auto_step(variables, exact=solver != "bb")
+
+    path = _planner.descend_path(
+        objective, CS_PATH, start, l1_ratio=0.0, learning_rate=step,
+        precondition=True, **options,
+    )  # fmt: skip
+    previous = start
+    for C, result in zip(CS_PATH, path, strict=True):
+        at_C = _planner.plan(
+            objective.with_strength(C), start, options["max_iter"], precondition=True
+        )
+        assert isinstance(at_C, PreconditionedObjective)
+        # The warm start: this C's single descent from the last C's solution.
+        warm = at_C.descend(previous, learning_rate=step(at_C), **options)
+        assert result.n_iter[0] == warm.n_iter[0]
+        np.testing.assert_array_equal(result.params, warm.params)
+        # The end: the single fit's at this C, from zero.
+        cold = GradientDescentLogisticRegression(C=C, precondition=True, **options).fit(
+            problem.X, problem.y
+        )
+        assert result.converged[0] and cold.n_iter_[0] < options["max_iter"]
+        np.testing.assert_allclose(
+            result.params[0], np.column_stack([cold.coef_, cold.intercept_]),
+            rtol=1e-8, atol=1e-10,
+        )  # fmt: skip
+        previous = result.params
+
+
+def test_preconditioned_fold_models_are_single_fits_on_their_folds():
+    # Each fold's model weighs its training rows only (per-model weights):
+    # its D is that of its rows, and along the path (the CV's default steps,
+    # spectral in D's metric) it ends where a single fit on the fold ends.
+    problem = _breast_cancer_problem(UNITS)
+    folds = [np.arange(0, 569, 2), np.arange(1, 569, 2)]
+    objective = problem.folds_objective(CS_PATH[0], 0.0, folds)
+    variables = _planner.plan(objective, np.zeros((2, 1, 31)), 1000, precondition=True)
+    for fold, rows in enumerate(folds):
+        alone = _planner.plan(
+            problem.objective(CS_PATH[0], 0.0, rows=rows),
+            np.zeros((1, 1, 31)),
+            1000,
+            precondition=True,
+        )
+        np.testing.assert_allclose(
+            variables.diagonal[fold], alone.diagonal[0], rtol=1e-12
+        )
+    options = {"max_iter": 20_000, "tol": 1e-10, "solver": "bb"}
+    path = _planner.descend_path(
+        objective, CS_PATH, np.zeros((2, 1, 31)), l1_ratio=0.0,
+        learning_rate=lambda at: auto_step(at, exact=False), precondition=True,
+        race=Race(groups=np.arange(2), lanes=np.zeros(2)), **options,
+    )  # fmt: skip
+    for C, result in zip(CS_PATH, path, strict=True):
+        for fold, rows in enumerate(folds):
+            single = GradientDescentLogisticRegression(C=C, **options).fit(
+                problem.X[rows], problem.y[rows]
+            )
+            assert result.converged[fold]
+            np.testing.assert_allclose(
+                result.params[fold], np.column_stack([single.coef_, single.intercept_]),
+                rtol=1e-6, atol=1e-8,
+            )  # fmt: skip

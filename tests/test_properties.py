@@ -54,6 +54,7 @@ def problems(draw):
         l1_ratio=draw(st.sampled_from([0.0, 0.5, 1.0])),
         solver=draw(st.sampled_from(["auto", "gd", "nesterov", "bb"])),
         line_search=draw(st.booleans()),
+        precondition=draw(st.sampled_from(["auto", True, False])),
         learning_rate=draw(st.sampled_from(["auto", 0.1])),
         max_iter=draw(st.sampled_from([0, 1, 30])),
         fit_intercept=draw(st.booleans()),

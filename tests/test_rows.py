@@ -228,3 +228,23 @@ def test_every_kind_bounds_the_weighted_spectral_norm(kind, exact, bound_rows):
         assert got == pytest.approx(spectral, rel=1e-10)
     else:
         assert got == pytest.approx(np.sum(X1**2), rel=1e-10) and got >= spectral
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_gives_column_squares_and_scaled_bounds(kind, bound_rows):
+    # What the diagonal preconditioner asks of the rows: the diagonal of
+    # X1^T W X1 and the norm of W^(1/2) X1 diag(s), in one pass or exactly.
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((50, 6)) * np.logspace(-1, 2, 6)
+    y = rng.randint(2, size=50)
+    weight = rng.uniform(0.1, 2, 50)
+    scale = np.logspace(1, -2, 7)
+    rows = bound_rows(kind, X, y, weight, 2, True)
+    with config_context(array_api_dispatch=kind in NAMESPACES):
+        squares = rows.column_squares()
+        exact = rows.squared_norm(True, column_scale=scale)
+        frobenius = rows.squared_norm(False, column_scale=scale)
+    X1 = np.column_stack([X, np.ones(50)]) * np.sqrt(weight / weight.sum())[:, None]
+    np.testing.assert_allclose(squares, np.sum(X1**2, axis=0), rtol=1e-10)
+    assert exact == pytest.approx(np.linalg.norm(X1 * scale, 2) ** 2, rel=1e-10)
+    assert frobenius == pytest.approx(np.sum((X1 * scale) ** 2), rel=1e-10)

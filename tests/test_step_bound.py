@@ -8,6 +8,7 @@ from scipy import sparse
 
 from sklearn_gdlogreg._rows import hdf5, make_rows
 from sklearn_gdlogreg._step_bound import (
+    column_squares,
     squared_frobenius_norm,
     squared_spectral_norm,
 )
@@ -77,6 +78,30 @@ class _Chunks:
     def row_chunks(self, size):
         for start in range(0, self.shape[0], 3):
             yield start, self.X[start : start + 3]
+
+
+@pytest.mark.parametrize("shape", [(300, 20), (20, 300), (600, 400), (400, 600)])
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_a_column_scale_bounds_the_scaled_columns(shape, as_sparse):
+    # The preconditioner's bound: the norm of W^(1/2) X1 diag(s), from the
+    # features' Gram matrix, the samples', or power iteration.
+    X, weight = _data(shape)
+    scale = np.logspace(-2, 2, shape[1] + 1)
+    X1 = np.hstack([X, np.ones((shape[0], 1))]) * scale
+    expected = dense_reference(X1, weight, False)
+    rows = make_rows(sparse.csr_array(X) if as_sparse else X)
+    got = squared_spectral_norm(rows, weight, True, column_scale=scale)
+    assert got == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_column_squares_are_the_gram_matrix_s_diagonal(as_sparse):
+    X, weight = _data((50, 7))
+    rows = _Chunks(sparse.csr_array(X) if as_sparse else X)
+    X1 = np.hstack([X, np.ones((50, 1))])
+    expected = np.diag(X1.T @ (weight[:, None] * X1))
+    np.testing.assert_allclose(column_squares(rows, weight, True), expected)
+    np.testing.assert_allclose(column_squares(rows, weight, False), expected[:-1])
 
 
 @pytest.mark.parametrize("shape", [(300, 20), (20, 300), (400, 600)])

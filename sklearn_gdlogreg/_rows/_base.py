@@ -26,7 +26,11 @@ from sklearn.utils.validation import (
 )
 
 from .._namespace import namespace_of, on_device
-from .._step_bound import squared_frobenius_norm, squared_spectral_norm
+from .._step_bound import (
+    column_squares,
+    squared_frobenius_norm,
+    squared_spectral_norm,
+)
 
 #: The kernels ``make_rows`` takes (see there).
 KERNELS = ("auto", "fused", "numpy")
@@ -335,20 +339,53 @@ class Rows:
         """The values of :meth:`loss_gradient` (one pass over ``X`` at most)."""
         return self.loss_gradient(params)[0]
 
-    def squared_norm(self, exact=True):
+    def squared_norm(self, exact=True, column_scale=None):
         """``||W^(1/2) [X, 1]||_2^2`` with W the samples' shares (the step bound).
 
         With ``exact=False``, the Frobenius norm's square, an upper bound in
-        one pass over ``X``.
+        one pass over ``X``. With ``column_scale`` ``s`` (float64, of shape
+        ``(n_features + fit_intercept,)``, or ``(k, ...)`` one per model), the
+        norm of ``W^(1/2) [X, 1] diag(s)``.
+
+        Returns
+        -------
+        float, or ndarray of shape (k,) where the shares or the scales are
+        per model
         """
-        norm = squared_spectral_norm if exact else squared_frobenius_norm
-        if np.ndim(self.host_share) == 2:  # per model
-            return np.array([
-                norm(self, on_device(self.xp, share, self.device), self.fit_intercept)
-                for share in self.host_share
-            ])  # fmt: skip
-        weight = on_device(self.xp, np.reshape(self.host_share, -1), self.device)
-        return norm(self, weight, self.fit_intercept)
+        if not exact and column_scale is not None:
+            squares = self.column_squares() * np.square(column_scale)
+            return squares.sum(axis=-1) if squares.ndim > 1 else float(squares.sum())
+        weights = self._weights()
+        if len(weights) == 1 and np.ndim(column_scale) < 2:
+            return self._squared_norm(exact, weights[0], column_scale)
+        # Per model: each model's shares, each model's scale.
+        k = max(len(weights), len(column_scale) if np.ndim(column_scale) == 2 else 1)
+        weights = weights * k if len(weights) == 1 else weights
+        scales = column_scale if np.ndim(column_scale) == 2 else [column_scale] * k
+        return np.array([
+            self._squared_norm(exact, weight, scale)
+            for weight, scale in zip(weights, scales, strict=True)
+        ])  # fmt: skip
+
+    def _squared_norm(self, exact, weight, column_scale):
+        """:meth:`squared_norm` of one model's ``weight`` (and scale)."""
+        if exact:
+            return squared_spectral_norm(self, weight, self.fit_intercept, column_scale)
+        return squared_frobenius_norm(self, weight, self.fit_intercept)
+
+    def column_squares(self):
+        """The diagonal of ``[X, 1]^T W [X, 1]`` (W the samples' shares): each
+        column's weighted mean square, float64 on the host, in one pass; of
+        shape ``(n_params,)``, or ``(k, n_params)`` with per-model weights."""
+        squares = column_squares(self, self._weights(), self.fit_intercept)
+        return squares[0] if np.ndim(self.host_share) < 2 else squares
+
+    def _weights(self):
+        """The samples' shares in X's namespace, on its device: a list of one
+        for all models, or one per model."""
+        share = self.host_share
+        shares = [share] if np.ndim(share) < 2 else list(share)
+        return [on_device(self.xp, np.reshape(s, -1), self.device) for s in shares]
 
     def running(self):
         """The context a whole descent over these rows runs in (none needed)."""

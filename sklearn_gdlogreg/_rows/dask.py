@@ -43,9 +43,12 @@ from sklearn.utils.validation import (
 
 from .._step_bound import (
     EXACT_GRAM_MAX_SIDE,
+    column_squares,
     feature_gram,
     gram_times,
     largest_eigenvalue,
+    scaled_gram,
+    scaled_product,
     squared_frobenius_norm,
 )
 from . import make_rows
@@ -211,9 +214,14 @@ class DaskRows(Rows):
             self.weight_sum,
         )
 
-    def squared_norm(self, exact=True):
-        """The step bound's squared norm, summed over the blocks on the workers."""
+    def squared_norm(self, exact=True, column_scale=None):
+        """The step bound's squared norm, summed over the blocks on the workers
+        (one per model for scales of shape (k, n_params))."""
+        if np.ndim(column_scale) == 2:
+            return np.array([self.squared_norm(exact, scale) for scale in column_scale])
         if not exact:
+            if column_scale is not None:
+                return float(self.column_squares() @ np.square(column_scale))
             return self.map_sum(
                 _block_frobenius, [self._weight], self.fit_intercept, self.weight_sum
             )
@@ -222,18 +230,29 @@ class DaskRows(Rows):
             gram = self.map_sum(
                 _block_gram, [self._weight], self.fit_intercept, self.weight_sum
             )
-            return float(np.linalg.eigvalsh(gram)[-1])
+            return float(np.linalg.eigvalsh(scaled_gram(gram, column_scale))[-1])
         return largest_eigenvalue(
             np_compat,
-            lambda vector: self.map_sum(
-                _block_gram_times,
-                [self._weight],
-                vector,
-                self.fit_intercept,
-                self.weight_sum,
+            scaled_product(
+                np_compat,
+                lambda vector: self.map_sum(
+                    _block_gram_times,
+                    [self._weight],
+                    vector,
+                    self.fit_intercept,
+                    self.weight_sum,
+                ),
+                column_scale,
+                "cpu",
             ),
             n_params,
             "cpu",
+        )
+
+    def column_squares(self):
+        """Each column's weighted mean square, summed over the blocks."""
+        return self.map_sum(
+            _block_column_squares, [self._weight], self.fit_intercept, self.weight_sum
         )
 
     def aligned(self, array):
@@ -469,6 +488,12 @@ def _block_frobenius(X, weight, fit_intercept, weight_sum):
     """One Dask block's part of ``||diag(weight)^(1/2) X1||_F^2``."""
     weight = _block_weight(X, weight, weight_sum)
     return squared_frobenius_norm(_block_rows(X), weight, fit_intercept)
+
+
+def _block_column_squares(X, weight, fit_intercept, weight_sum):
+    """One Dask block's part of the diagonal of ``X1^T diag(weight) X1``."""
+    weight = _block_weight(X, weight, weight_sum)
+    return column_squares(_block_rows(X), weight, fit_intercept)
 
 
 def _block_gram_times(X, weight, vector, fit_intercept, weight_sum):
