@@ -22,6 +22,7 @@ from benchmarks import (  # noqa: E402
     course_run,
     cv_search,
     dask_cluster,
+    first_fit,
     iteration_cost,
     learning_rate_search,
     minibatch,
@@ -46,6 +47,7 @@ BENCHMARKS = {
     "out_of_core": out_of_core,
     "dask_cluster": dask_cluster,
     "minibatch": minibatch,
+    "first_fit": first_fit,
 }
 
 

@@ -28,6 +28,7 @@ NAMES = [
     "speed_to_answer",
     "cv_search",
     "minibatch",
+    "first_fit",
 ]
 
 
