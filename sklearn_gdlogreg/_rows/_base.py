@@ -413,29 +413,52 @@ n_features)
         if sp.issparse(self.X) and self.X.format != "csr":
             rows = copy.copy(self)
             rows.X = self.X.tocsr()
-        n_samples = self.shape[0]
-        order = (
-            np.arange(n_samples)
-            if random_state is None
-            else random_state.permutation(n_samples)
-        )
-        for start in range(0, n_samples, batch_size):
+        order = self.pass_order(random_state)
+        for start in range(0, self.shape[0], batch_size):
             yield rows.batch(order[start : start + batch_size])
+
+    def pass_order(self, random_state=None):
+        """The rows of one pass, in order: shuffled by ``random_state`` (one
+        permutation drawn), or as they are (None)."""
+        n_samples = self.shape[0]
+        if random_state is None:
+            return np.arange(n_samples)
+        return random_state.permutation(n_samples)
 
     def batch(self, indices):
         """The bound rows at ``indices``, each share times ``n / len(indices)``:
-        an unbiased sample of the data term (their kind chosen by
-        ``make_rows`` for their size)."""
-        from . import make_rows
+        an unbiased sample of the data term.
 
-        weight = None if self.sample_weight is None else self.sample_weight[indices]
-        return make_rows(self.take(indices)).bind(
-            self.loss,
-            self.host_target[..., indices],
-            weight,
-            self.fit_intercept,
-            weight_sum=self.weight_sum * len(indices) / self.shape[0],
-        )
+        Read by NumPy's two passes, as ``make_rows`` reads a batch (smaller
+        than the fused kernel's first GB); the batches' kind and namespace
+        are the first batch's, kept for the next ones (a batch costs the copy
+        of its rows, not a choice of its kind). The shares are those of the
+        compiled epoch (``_kernels_epoch``): ``1 / (S |B| / n)`` for all, or
+        ``s_i / S * n / |B|``, each rounded to the rows' dtype.
+        """
+        X = self.X[indices]
+        batch = self.__dict__.get("_batch_rows")
+        if batch is None:
+            from . import kind_of
+
+            batch = self._batch_rows = kind_of(X, "numpy")(X)
+        batch = copy.copy(batch)
+        batch.X, batch.shape = X, X.shape
+        if batch.dense is not None:
+            batch.dense = X
+        size, n_samples = len(indices), self.shape[0]
+        batch.loss, batch.fit_intercept = self.loss, self.fit_intercept
+        batch.target = batch.host_target = self.host_target[..., indices]
+        batch.weight_sum = self.weight_sum * size / n_samples
+        if self.sample_weight is None:
+            batch.sample_weight = None
+            share = 1 / batch.weight_sum
+        else:
+            batch.sample_weight = self.sample_weight[indices]
+            share = self.host_share[indices].astype(np.float64) * (n_samples / size)
+        batch.share = batch.host_share = np.asarray(share, dtype=self.dtype)
+        batch._bound()
+        return batch
 
     def row_chunks(self, size):
         n_samples = self.shape[0]
