@@ -96,33 +96,34 @@ class _KernelCache(FunctionCache):
         return (*super()._index_key(sig, codegen), self._VECMATH)
 
 
-def _cached(**options):
+def _cached(cache=_KernelCache, **options):
     """``njit(**options)``, compiled once per machine: cached on disk.
 
     In the package's ``__pycache__``, else in the user's cache folder, else (a
     read-only install with a read-only home, as in many containers) in the
     system's temporary folder; where none is writable, compiled in each
-    process rather than refused.
+    process rather than refused. ``cache``: a :class:`_KernelCache` keyed on
+    every other file the kernel inlines functions from.
     """
 
     def decorate(function):
         dispatcher = njit(**options)(function)
-        dispatcher._cache = _disk_cache(dispatcher.py_func) or dispatcher._cache
+        dispatcher._cache = _disk_cache(dispatcher.py_func, cache) or dispatcher._cache
         return dispatcher
 
     return decorate
 
 
-def _disk_cache(py_func):
-    """A :class:`_KernelCache` where a folder is writable, else None."""
+def _disk_cache(py_func, cache=_KernelCache):
+    """A ``cache`` (:class:`_KernelCache`) where a folder is writable, else None."""
     try:
-        return _KernelCache(py_func)
+        return cache(py_func)
     except RuntimeError:  # "no locator available": nothing writable numba knows
         pass
     previous = numba.config.CACHE_DIR
     numba.config.CACHE_DIR = os.path.join(tempfile.gettempdir(), "sklearn_gdlogreg")
     try:
-        return _KernelCache(py_func)
+        return cache(py_func)
     except RuntimeError:
         return None
     finally:
@@ -212,24 +213,27 @@ _ready_lock = threading.Lock()
 _SAY_AFTER = 1.0
 
 
-def _say_compiling(dtype):
-    folder = getattr(_block_sums._cache, "_cache_path", None)
+def _say_compiling(dtype, name="the fused kernel", kernel=None):
+    kernel = _block_sums if kernel is None else kernel
+    folder = getattr(kernel._cache, "_cache_path", None)
     once = (
         f"once for this machine (cached in {folder})"
         if folder
         else "in each process (no writable folder to cache it in)"
     )
     sys.stderr.write(
-        f"sklearn_gdlogreg: compiling the fused kernel for {dtype} data, a few "
-        f"seconds, {once}\n"
+        f"sklearn_gdlogreg: compiling {name} for {dtype} data, a few seconds, {once}\n"
     )
     sys.stderr.flush()
 
 
 @contextmanager
-def _said_if_slow(dtype):
-    """A line on stderr if the enclosed code (a compile) outlasts ``_SAY_AFTER``."""
-    timer = threading.Timer(_SAY_AFTER, _say_compiling, (dtype,))
+def _said_if_slow(dtype, *kernel):
+    """A line on stderr if the enclosed code (a compile) outlasts ``_SAY_AFTER``.
+
+    ``kernel``: its name and its dispatcher (default the fused kernel's).
+    """
+    timer = threading.Timer(_SAY_AFTER, _say_compiling, (dtype, *kernel))
     timer.daemon = True
     timer.start()
     try:

@@ -17,10 +17,9 @@ from ._messages import (
     epochs_not_converged,
 )
 from ._namespace import as_numpy, sum_dtype
-from ._objective import LinearObjective
 from ._predict import LinearPredictionsMixin
 from ._problem import TrainingProblem
-from ._solvers.epochs import SCHEDULES, NoImprovement, Schedule, run_epoch
+from ._solvers.epochs import SCHEDULES, Epochs, NoImprovement, Schedule
 from ._solvers.stochastic import UPDATE_RULES, make_update_rule
 
 #: The rate "auto" gives RMSprop and Adam: a step per coordinate (their
@@ -193,6 +192,11 @@ default="constant"
     they are the batches of the same rows in memory; shuffled, each row is
     still in one batch per epoch, but a batch never mixes chunks or blocks.
     ``early_stopping`` needs the rows in memory.
+
+    On a C-ordered NumPy array, the passes after a descent's first 2,000
+    updates are made by a compiled kernel (numba), a pass per call, with the
+    same maths to rounding: it is compiled on its first use on a machine (a
+    line on stderr says so, a few seconds), then loaded from a disk cache.
 
     Examples
     --------
@@ -472,27 +476,18 @@ default="constant"
     def _descend(self, problem, objective, params, epochs, validation, fit):
         """``epochs`` epochs at most from ``params`` (``fit``: stopping by the
         rule, else running them all); sets the fitted attributes."""
-        data, penalty = objective.data, objective.penalty
-        n_samples = data.shape[0]
+        n_samples = objective.data.shape[0]
         batch_size = (
             min(AUTO_BATCH_SIZE, n_samples)
             if self.batch_size == "auto"
             else min(self.batch_size, n_samples)
         )
-        order = self._rng if self.shuffle else None
-
-        def batches():
-            for batch in data.mini_batches(batch_size, order):
-                yield (
-                    LinearObjective(batch, penalty, self.fit_intercept),
-                    batch.shape[0] / n_samples,
-                )
-
+        passes = Epochs(objective, batch_size, self._rng if self.shuffle else None)
         stopping, schedule = self._stopping, self._schedule
         best_params, met = None, False
         for _ in range(epochs):
             rate = schedule.rate(self._epochs)
-            mean, updates = run_epoch(batches(), params, self._update_rule, rate)
+            mean, updates = passes.run(params, self._update_rule, rate, self._updates)
             self._epochs += 1
             self._updates += updates
             if not np.isfinite(mean):

@@ -374,3 +374,93 @@ def test_early_stopping_on_a_streamed_file_is_refused_with_the_fix(tmp_path):
     with h5py.File(tmp_path / "data.h5", "r") as file:
         with pytest.raises(ValueError, match="early_stopping needs X in memory"):
             MiniBatchLogisticRegression(early_stopping=True).fit(file["X"], y)
+
+
+@pytest.fixture
+def compiled_runs(monkeypatch):
+    """The calls of the compiled epoch, recorded (each still run)."""
+    from sklearn_gdlogreg._kernels_epoch import CompiledEpochs
+
+    calls = []
+    run = CompiledEpochs.run
+
+    def recorded(self, *args):
+        calls.append(self.X.dtype)
+        return run(self, *args)
+
+    monkeypatch.setattr(CompiledEpochs, "run", recorded)
+    return calls
+
+
+def python_updates(monkeypatch, count):
+    from sklearn_gdlogreg._solvers import epochs
+
+    monkeypatch.setattr(epochs, "PYTHON_UPDATES", count)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "rmsprop", "adam"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_epochs_fit_as_the_python_epochs(
+    solver, n_classes, dtype, monkeypatch, compiled_runs
+):
+    X, y = small_problem(n_classes)
+    X = X.astype(dtype)
+    weight = np.random.RandomState(0).uniform(0, 2, len(y))
+    params = dict(solver=solver, batch_size=16, max_iter=4, tol=None, random_state=0,
+                  l1_ratio=0.3, C=0.1, class_weight={0: 2.0, 1: 1.0})  # fmt: skip
+    python_updates(monkeypatch, 10**9)
+    python = MiniBatchLogisticRegression(**params).fit(X, y, sample_weight=weight)
+    assert compiled_runs == []
+    python_updates(monkeypatch, 0)
+    compiled = MiniBatchLogisticRegression(**params).fit(X, y, sample_weight=weight)
+    assert compiled_runs == [dtype] * 4
+    tolerance = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(
+        rtol=1e-5, atol=1e-5
+    )  # fmt: skip
+    assert compiled.coef_.dtype == dtype
+    np.testing.assert_allclose(compiled.coef_, python.coef_, **tolerance)
+    np.testing.assert_allclose(compiled.intercept_, python.intercept_, **tolerance)
+    np.testing.assert_allclose(compiled.loss_curve_, python.loss_curve_, **tolerance)
+    assert compiled.t_ == python.t_ == 4 * 8
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_is_fit_across_the_switch_to_the_compiled_epoch(
+    solver, monkeypatch, compiled_runs
+):
+    # 8 updates a pass: two passes in Python, then compiled ones, the same
+    # in fit and in partial_fit calls, bit for bit.
+    python_updates(monkeypatch, 20)
+    X, y = small_problem(3)
+    params = dict(solver=solver, batch_size=16, random_state=0, l1_ratio=0.3)
+    fitted = MiniBatchLogisticRegression(max_iter=5, tol=None, **params).fit(X, y)
+    assert len(compiled_runs) == 3
+    streamed = MiniBatchLogisticRegression(**params)
+    streamed.partial_fit(X, y, classes=np.unique(y))
+    for _ in range(4):
+        streamed.partial_fit(X, y)
+    assert len(compiled_runs) == 6
+    np.testing.assert_array_equal(streamed.coef_, fitted.coef_)
+    np.testing.assert_array_equal(streamed.intercept_, fitted.intercept_)
+    np.testing.assert_array_equal(streamed.loss_curve_, fitted.loss_curve_)
+
+
+def test_the_compiled_epoch_reads_c_ordered_dense_rows_only(monkeypatch, compiled_runs):
+    python_updates(monkeypatch, 0)
+    X, y = small_problem(2)
+    params = dict(max_iter=2, tol=None, random_state=0)
+    for data in (sparse.csr_matrix(X), sparse.csc_array(X), np.asfortranarray(X)):
+        MiniBatchLogisticRegression(**params).fit(data, y)
+    assert compiled_runs == []
+    MiniBatchLogisticRegression(**params).fit(X, y)
+    assert compiled_runs == [np.float64] * 2
+
+
+def test_a_short_fit_never_runs_the_compiled_epoch(compiled_runs):
+    # 8 updates a pass: 2,000 updates are 250 passes.
+    X, y = small_problem(2)
+    MiniBatchLogisticRegression(batch_size=16, max_iter=250, tol=None).fit(X, y)
+    assert compiled_runs == []
+    MiniBatchLogisticRegression(batch_size=16, max_iter=251, tol=None).fit(X, y)
+    assert compiled_runs == [np.float64]

@@ -167,3 +167,46 @@ def test_no_improvement_counts_epochs_without_a_gain_of_tol():
     for value in (1.0, 2.0, 3.0):
         never.update(value)
     assert not never.met and never.best == 1.0
+
+
+@pytest.mark.parametrize(
+    ("params", "name", "constants", "kept"),
+    [
+        (dict(momentum=0.0), "sgd", (0.0, 0.0, 0.0), ()),
+        (dict(momentum=0.8, nesterovs_momentum=False), "momentum", (0.8, 0, 0),
+         ("velocity",)),
+        (dict(momentum=0.8), "nesterov", (0.8, 0.0, 0.0), ("velocity",)),
+    ],
+)  # fmt: skip
+def test_compiled_state_of_sgd_is_the_state_step_uses(params, name, constants, kept):
+    rule = make_update_rule("sgd", **params)
+    compiled_state_is_the_state_step_uses(rule, name, constants, kept)
+
+
+def test_compiled_state_of_rmsprop_and_adam_is_the_state_step_uses():
+    rule = make_update_rule("rmsprop", beta_2=0.99, epsilon=1e-7)
+    compiled_state_is_the_state_step_uses(
+        rule, "rmsprop", (0.0, 0.99, 1e-7), ("squares",)
+    )
+    rule = make_update_rule("adam", beta_1=0.8, beta_2=0.99, epsilon=1e-7)
+    compiled_state_is_the_state_step_uses(
+        rule, "adam", (0.8, 0.99, 1e-7), ("mean", "squares")
+    )
+
+
+def compiled_state_is_the_state_step_uses(rule, name, constants, kept):
+    # The compiled epoch gets the rule's own arrays, created as step creates
+    # them (zeros of the parameters' shape and dtype), so that a descent can
+    # go from one path to the other.
+    params = START.astype(np.float32)
+    got, got_constants, states = rule.compiled_state(params)
+    assert got == name and got_constants == pytest.approx(constants)
+    arrays = [state for state in states if state is not None]
+    assert len(arrays) == len(kept)
+    for array, attribute in zip(arrays, kept, strict=True):
+        assert array is getattr(rule, attribute)
+        assert array.dtype == np.float32 and array.shape == params.shape
+        assert not array.any()
+    rule.step(params, GRADIENTS[0].astype(np.float32), LR)
+    for array, attribute in zip(arrays, kept, strict=True):
+        assert getattr(rule, attribute) is array and array.any()

@@ -228,7 +228,9 @@ class Rows:
 
     # -- training ----------------------------------------------------------
 
-    def bind(self, loss, target, sample_weight, fit_intercept, weight_sum=None):
+    def bind(
+        self, loss, target, sample_weight, fit_intercept, weight_sum=None, share=None
+    ):
         """The rows with targets and each sample's share of the mean: a copy.
 
         Parameters
@@ -243,6 +245,10 @@ class Rows:
         weight_sum : float or ndarray of shape (k,), default=None
             The ``S`` the weights are divided by; default their sum (a part
             of the rows, a Dask block, takes the whole data's).
+        share : ndarray, default=None
+            Each sample's share of the mean, where the caller has it (a
+            mini-batch's, from the whole data's: ``batches.batch_shares``);
+            default from ``sample_weight`` and ``weight_sum``.
 
         Returns
         -------
@@ -257,7 +263,9 @@ class Rows:
         bound.fit_intercept = fit_intercept
         # Each sample's share of the mean (one value for all without weights),
         # prepared on the host in the rows' precision.
-        if sample_weight is None:
+        if share is not None:
+            pass
+        elif sample_weight is None:
             weight_sum = self.shape[0] if weight_sum is None else weight_sum
             share = 1 / weight_sum
         else:
@@ -458,20 +466,52 @@ n_features)
         if sp.issparse(self.X) and self.X.format != "csr":
             rows = copy.copy(self)
             rows.X = self.X.tocsr()
-        n_samples = self.shape[0]
-        order = (
-            np.arange(n_samples)
-            if random_state is None
-            else random_state.permutation(n_samples)
-        )
-        for start in range(0, n_samples, batch_size):
+        order = self.pass_order(random_state)
+        for start in range(0, self.shape[0], batch_size):
             yield rows.batch(order[start : start + batch_size])
 
-    def batch(self, indices):
-        """The bound rows at ``indices``: see ``batches.bound_batch``."""
-        from .batches import bound_batch
+    def pass_order(self, random_state=None):
+        """The rows of one pass, in order: shuffled by ``random_state`` (one
+        permutation drawn), or as they are (None)."""
+        n_samples = self.shape[0]
+        if random_state is None:
+            return np.arange(n_samples)
+        return random_state.permutation(n_samples)
 
-        return bound_batch(self, self.take(indices).X, indices)
+    def batch(self, indices):
+        """The bound rows at ``indices``, each share times ``n / len(indices)``:
+        an unbiased sample of the data term.
+
+        Read by NumPy's two passes, as ``make_rows`` reads a batch (smaller
+        than the fused kernel's first GB); the batches' kind and namespace
+        are the first batch's, kept for the next ones (a batch costs the copy
+        of its rows, not a choice of its kind). The shares are those of the
+        compiled epoch (``_kernels_epoch``), ``batches.batch_shares``. Arrays of other
+        namespaces are bound by ``batches.bound_batch``, on their device.
+        """
+        from .batches import batch_shares, bound_batch
+
+        if not (isinstance(self.X, np.ndarray) or sp.issparse(self.X)):
+            return bound_batch(self, self.take(indices).X, indices)
+        X = self.X[indices]
+        batch = self.__dict__.get("_batch_rows")
+        if batch is None:
+            from . import kind_of
+
+            batch = self._batch_rows = kind_of(X, "numpy")(X)
+        batch = copy.copy(batch)
+        batch.X, batch.shape = X, X.shape
+        if batch.dense is not None:
+            batch.dense = X
+        batch.loss, batch.fit_intercept = self.loss, self.fit_intercept
+        batch.target = batch.host_target = self.host_target[..., indices]
+        batch.sample_weight = (
+            None if self.sample_weight is None else self.sample_weight[indices]
+        )
+        batch.weight_sum, share = batch_shares(self, indices)
+        batch.share = batch.host_share = share
+        batch._bound()
+        return batch
 
     def row_chunks(self, size):
         n_samples = self.shape[0]

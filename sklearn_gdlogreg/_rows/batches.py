@@ -10,8 +10,9 @@ that one block (and one batch) is in memory at a time.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
-__all__ = ["block_batches", "bound_batch", "visiting_order"]
+__all__ = ["batch_shares", "block_batches", "bound_batch", "visiting_order"]
 
 
 def visiting_order(n_items, random_state):
@@ -26,8 +27,8 @@ def bound_batch(rows, X, indices):
 
     Each sample's share is ``s_i / S * n / |B|`` (``S`` the whole data's weight
     sum, ``n`` its number of rows): its mean loss is an unbiased sample of
-    the data term. The kind of the batch's rows is chosen by ``make_rows`` for
-    ``X`` (its size decides, as for any array in memory).
+    the data term. A NumPy batch is read by NumPy's two passes, as in-memory
+    rows read theirs; another namespace's its own way.
 
     Parameters
     ----------
@@ -39,16 +40,47 @@ n_features)
         The rows at ``indices``.
     indices : ndarray of int
     """
-    from . import make_rows
+    from . import kind_of
 
+    # NumPy's two passes for a NumPy batch, whatever its size (as in-memory
+    # rows read theirs: the same batches give the same sums).
+    kernel = "numpy" if isinstance(X, np.ndarray) or sp.issparse(X) else "auto"
     weight = None if rows.sample_weight is None else rows.sample_weight[indices]
-    return make_rows(X).bind(
+    weight_sum, share = batch_shares(rows, indices)
+    return kind_of(X, kernel)(X).bind(
         rows.loss,
         rows.host_target[..., indices],
         weight,
         rows.fit_intercept,
-        weight_sum=rows.weight_sum * len(indices) / rows.shape[0],
+        weight_sum=weight_sum,
+        share=share,
     )
+
+
+def batch_shares(rows, indices):
+    """The weight sum and each sample's share of the batch at ``indices``.
+
+    ``S |B| / n`` and ``1 / (S |B| / n)`` for all without weights, else each
+    sample's share of the whole data times ``n / |B|``, rounded to the rows'
+    dtype: the shares of the compiled epoch (``_kernels_epoch``) too, so that
+    every kind of rows makes the same batches.
+
+    Parameters
+    ----------
+    rows : Rows
+        Bound; without ``host_share`` (rows whose blocks keep theirs), the
+        shares are None: ``bind`` makes them from the batch's weights.
+    indices : ndarray of int
+    """
+    size, n_samples = len(indices), rows.shape[0]
+    weight_sum = rows.weight_sum * size / n_samples
+    if rows.sample_weight is None:
+        share = 1 / weight_sum
+    elif getattr(rows, "host_share", None) is None:
+        return weight_sum, None  # shares kept by blocks (Dask): from the weights
+    else:
+        share = rows.host_share[indices].astype(np.float64) * (n_samples / size)
+    return weight_sum, np.asarray(share, dtype=rows.dtype)
 
 
 def block_batches(rows, blocks, batch_size, random_state):

@@ -8,9 +8,15 @@ the proximal step of an L1 penalty needs. The formulas are the course's
 written in each class's docstring; the state (velocity, averages, the number
 of updates ``t``) lives in the object, in the parameters' dtype, namespace and
 device, so that a ``partial_fit`` resumes where the last one stopped.
+
+The compiled epoch (``_kernels_epoch``) steps by the same formulas on the
+same state, which each rule hands it with :meth:`~Adam.compiled_state` (and
+whose ``t`` it advances), so that a descent may go from one to the other.
 """
 
 import math
+
+import numpy as np
 
 from .._namespace import namespace_of
 
@@ -78,6 +84,17 @@ class MomentumSGD(_UpdateRule):
             params -= lr * velocity
         return lr
 
+    def compiled_state(self, params):
+        """The rule as the compiled epoch takes it: its name, its constants
+        ``(momentum, 0, 0)`` and its state ``(velocity, None)`` (created as
+        :meth:`step` does; none without momentum)."""
+        if self.momentum == 0:
+            return "sgd", (0.0, 0.0, 0.0), (None, None)
+        if self.velocity is None:
+            self.velocity = np.zeros_like(params)
+        name = "nesterov" if self.nesterov else "momentum"
+        return name, (self.momentum, 0.0, 0.0), (self.velocity, None)
+
 
 class RMSprop(_UpdateRule):
     """RMSprop: each coordinate's step divided by its gradients' root mean square.
@@ -113,6 +130,13 @@ class RMSprop(_UpdateRule):
         steps = lr / (xp.sqrt(squares) + self.epsilon)
         params -= steps * gradient
         return steps
+
+    def compiled_state(self, params):
+        """The rule as the compiled epoch takes it: its name, its constants
+        ``(0, beta_2, epsilon)`` and its state ``(None, squares)``."""
+        if self.squares is None:
+            self.squares = np.zeros_like(params)
+        return "rmsprop", (0.0, self.beta_2, self.epsilon), (None, self.squares)
 
 
 class Adam(_UpdateRule):
@@ -157,6 +181,14 @@ class Adam(_UpdateRule):
         steps = lr / (xp.sqrt(squares / squares_correction) + self.epsilon)
         params -= steps * (mean / mean_correction)
         return steps
+
+    def compiled_state(self, params):
+        """The rule as the compiled epoch takes it: its name, its constants
+        ``(beta_1, beta_2, epsilon)`` and its state ``(mean, squares)``."""
+        if self.mean is None:
+            self.mean, self.squares = np.zeros_like(params), np.zeros_like(params)
+        constants = (self.beta_1, self.beta_2, self.epsilon)
+        return "adam", constants, (self.mean, self.squares)
 
 
 #: The update rule of each ``solver`` name.
