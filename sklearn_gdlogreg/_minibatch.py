@@ -29,6 +29,13 @@ from ._solvers.stochastic import UPDATE_RULES, make_update_rule
 #: (their steps are scaled by the gradients' root mean square) that moves
 #: coefficients of standardized data, of order 1, in a few hundred updates.
 ADAPTIVE_AUTO_RATE = 0.01
+#: decay_rate "auto" halves the rate after this many updates: a decay per
+#: update, not per epoch (an epoch of breast_cancer is 3 updates, of 10^6
+#: rows 5,000). Measured (README of the user guide's "Learning-rate decay"):
+#: on 2 x 10^5 x 100 synthetic rows it reaches a held-out log-loss within 1 %
+#: of the optimum's in 3 epochs (binary) and 10 (10 classes), where the
+#: constant rate levels off at 1.03 and 1.07 times it.
+DECAY_UPDATES = 1000
 #: The batch size "auto" gives: MLPClassifier's.
 AUTO_BATCH_SIZE = 200
 
@@ -75,7 +82,7 @@ class MiniBatchLogisticRegression(LinearPredictionsMixin, BaseEstimator):
         "adam", whose steps are per coordinate, 0.01. The rate used last is
         in ``learning_rate_``.
     schedule : {"constant", "decay", "invscaling", "adaptive"}, \
-default="constant"
+default="decay"
         How the rate changes with the epochs done, ``e``. "constant":
         ``learning_rate``. "decay": the course's learning-rate decay,
         ``learning_rate / (1 + decay_rate * e)``. "invscaling":
@@ -83,8 +90,17 @@ default="constant"
         ``MLPClassifier``'s counts samples). "adaptive": as
         ``SGDClassifier``'s, the rate is divided by 5 each time the stopping
         rule is met instead of stopping, until it is at most 1e-6.
-    decay_rate : float, default=1.0
-        For ``schedule="decay"``.
+    decay_rate : float or "auto", default="auto"
+        For ``schedule="decay"``. "auto": the updates of an epoch (``ceil(
+        n_samples / batch_size)``; with ``partial_fit``, of the first call's)
+        divided by 1000, so that the rate is ``learning_rate / (1 + t /
+        1000)`` after ``t`` updates: halved after 1,000 updates, whatever
+        the number of rows. A constant rate leaves the model a noise of the
+        rate's size around the optimum (a held-out log-loss 1.03 times the
+        optimum's on 2 x 10^5 x 100 standardized rows, 1.07 with 10
+        classes); this decay reaches 1.01 times it in 3 epochs (10 with 10
+        classes), and on small data (a few updates per epoch) keeps the rate
+        nearly constant.
     power_t : float, default=0.5
         For ``schedule="invscaling"``.
     batch_size : int or "auto", default="auto"
@@ -223,7 +239,7 @@ default="constant"
             StrOptions({"auto"}),
         ],
         "schedule": [StrOptions(set(SCHEDULES))],
-        "decay_rate": [Interval(Real, 0, None, closed="left")],
+        "decay_rate": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             Interval(Integral, 1, None, closed="left"),
@@ -254,8 +270,8 @@ default="constant"
         *,
         solver="adam",
         learning_rate="auto",
-        schedule="constant",
-        decay_rate=1.0,
+        schedule="decay",
+        decay_rate="auto",
         power_t=0.5,
         batch_size="auto",
         max_iter=200,
@@ -467,13 +483,21 @@ default="constant"
             beta_2=self.beta_2,
             epsilon=self.epsilon,
         )
+        decay_rate = self.decay_rate
+        if decay_rate == "auto":
+            n_samples = objective.data.shape[0]
+            decay_rate = -(-n_samples // self._batch_size(n_samples)) / DECAY_UPDATES
         self._schedule = Schedule(
-            self.schedule, self._initial_rate(objective), self.decay_rate, self.power_t
+            self.schedule, self._initial_rate(objective), decay_rate, self.power_t
         )
         self._stopping = NoImprovement(self.tol, self.n_iter_no_change)
         self._epochs, self._updates, self._loss_curve = 0, 0, []
         self._scores = [] if self.early_stopping else None
         return params
+
+    def _batch_size(self, n_samples):
+        size = AUTO_BATCH_SIZE if self.batch_size == "auto" else self.batch_size
+        return min(size, n_samples)
 
     def _initial_rate(self, objective):
         if self.learning_rate != "auto":
@@ -490,11 +514,7 @@ default="constant"
         rule stops the descent, and an end above the start is refused.
         """
         n_samples = objective.data.shape[0]
-        batch_size = (
-            min(AUTO_BATCH_SIZE, n_samples)
-            if self.batch_size == "auto"
-            else min(self.batch_size, n_samples)
-        )
+        batch_size = self._batch_size(n_samples)
         passes = Epochs(objective, batch_size, self._rng if self.shuffle else None)
         stopping, schedule = self._stopping, self._schedule
         best_params, met = None, False

@@ -996,7 +996,7 @@ def test_a_mini_batch_fit_s_notes_name_the_command_s_options():
          "--beta-1 is for --solver adam, not --solver rmsprop"),
         (["--solver", "sgd", "--epsilon", "1e-3"],
          "--epsilon is for --solver rmsprop or adam, not --solver sgd"),
-        (["--solver", "adam", "--decay-rate", "2"],
+        (["--solver", "adam", "--schedule", "constant", "--decay-rate", "2"],
          "--decay-rate is for --schedule decay"),
         (["--solver", "adam", "--schedule", "decay", "--power-t", "2"],
          "--power-t is for --schedule invscaling"),

@@ -1,7 +1,5 @@
 """The mini-batch update rules, schedules and stopping rule, by their definitions."""
 
-import math
-
 import numpy as np
 import pytest
 
