@@ -109,7 +109,13 @@ default="decay"
     max_iter : int, default=200
         Largest number of epochs (passes over the rows).
     tol : float or None, default=1e-4
-        The stopping rule: stop when for ``n_iter_no_change`` epochs in a row
+        ``fit`` refuses a model whose training objective ends above its
+        start's by more than ``tol`` (1e-4 with None): a ``ValueError``
+        naming the rate from the zero model, a ``ConvergenceWarning`` from a
+        warm start (which may be near the optimum, where a constant rate's
+        noise alone lifts the objective); this costs a pass over the rows
+        (two with a warm start). The stopping rule: stop when for
+        ``n_iter_no_change`` epochs in a row
         the epoch's mean training objective (``loss_curve_``) has not fallen
         below its best minus ``tol`` (with ``early_stopping``: the validation
         score has not risen above its best plus ``tol``). None: no stopping
@@ -124,7 +130,11 @@ default="decay"
         Set ``validation_fraction`` of the rows aside (stratified), score the
         model on them after each epoch (accuracy, weighted by the sample
         weights), apply the stopping rule to that score, and keep the model of
-        the best score. Ignored by ``partial_fit``.
+        the best score; the update rule's memory (velocity, averages, its
+        ``t``) is then reset, as it belonged to the later epochs' models, so a
+        ``partial_fit`` after the fit continues from the kept model with a
+        fresh memory (``t_`` and the schedule's epochs go on). Ignored by
+        ``partial_fit``.
     validation_fraction : float, default=0.1
         With ``early_stopping``.
     momentum : float, default=0.9
@@ -386,7 +396,13 @@ default="decay"
         ``fit`` over the same rows makes the same epochs: ``k`` calls on
         ``(X, y)``, from a first one, end where ``fit(X, y)`` with
         ``max_iter=k`` and ``tol=None`` ends (the same shuffles from the same
-        ``random_state``). ``early_stopping`` is not applied here.
+        ``random_state``). ``early_stopping`` is not applied here. The
+        stopping rule never stops a call, but it still counts each call's
+        epoch: with ``schedule="adaptive"``, the rate is divided by 5 each time
+        ``n_iter_no_change`` calls in a row gained less than ``tol`` (the mean
+        objectives of different chunks compared), down to 1e-6. Nor does a
+        call check that its objective ended below its start's, as ``fit``
+        does (it would cost a pass over the call's rows).
 
         Parameters
         ----------
@@ -475,14 +491,7 @@ default="decay"
             params = objective.xp.zeros(
                 (1, n_outputs, n_params), dtype=problem.X.dtype, device=objective.device
             )
-        self._update_rule = make_update_rule(
-            self.solver,
-            momentum=self.momentum,
-            nesterovs_momentum=self.nesterovs_momentum,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
-        )
+        self._update_rule = self._new_update_rule()
         decay_rate = self.decay_rate
         if decay_rate == "auto":
             n_samples = objective.data.shape[0]
@@ -494,6 +503,16 @@ default="decay"
         self._epochs, self._updates, self._loss_curve = 0, 0, []
         self._scores = [] if self.early_stopping else None
         return params
+
+    def _new_update_rule(self):
+        return make_update_rule(
+            self.solver,
+            momentum=self.momentum,
+            nesterovs_momentum=self.nesterovs_momentum,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+        )
 
     def _batch_size(self, n_samples):
         size = AUTO_BATCH_SIZE if self.batch_size == "auto" else self.batch_size
@@ -540,7 +559,11 @@ default="decay"
                     met = True
                     break
         if best_params is not None:
+            # The best epoch's model, and a fresh memory of the update rule
+            # (the last epoch's velocity and averages belong to later
+            # parameters); t_ and the schedule's epochs go on.
             params = best_params
+            self._update_rule = self._new_update_rule()
         if fit and self._rose(objective, params, rate, *fit):
             met = True  # warned: no second warning
         if fit and not met and self.tol is not None:
