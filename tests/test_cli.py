@@ -869,7 +869,8 @@ def test_train_with_a_mini_batch_solver_reports_epochs_and_saves(adam_model):
     out = result.stdout
     # 1347 rows in batches of 64: 22 per epoch; --tol 0: all 20 epochs.
     assert "epochs         20 (440 updates, 22 mini-batches per epoch)" in out
-    assert "learning rate  0.01 (the default of --solver adam)" in out
+    # The default decay: 0.01 / (1 + 19 * 22 / 1000) in the last epoch.
+    assert "learning rate  0.00705219 (the last epoch's, by --schedule decay)" in out
     accuracy = out.split("accuracy")[1].split()
     assert 0.85 < float(accuracy[0]) <= 1 and 0.85 < float(accuracy[1]) <= 1
     assert result.stderr == ""  # --tol 0: no stopping rule, no warning
@@ -971,7 +972,11 @@ def test_a_mini_batch_fit_s_notes_name_the_command_s_options():
         "features (--scaler standard, or --scaler pixel for pixel values), or "
         "raise --max-iter.\n"
     )
-    assert "learning rate  0.249393 (1/L, from the data)" in result.stdout
+    # 1/L = 0.249393 from the data, by the default decay: / (1 + 7 / 1000).
+    assert (
+        "learning rate  0.24766 (the last epoch's, by --schedule decay)"
+        in result.stdout
+    )
     diverged = gdlogreg("train", "--solver", "sgd", "--learning-rate", "1e6")
     assert diverged.returncode == 2
     assert diverged.stderr.startswith(
