@@ -291,7 +291,7 @@ def epochs_rose(rate, start, end, epochs, *, warm):
     Parameters
     ----------
     rate : float
-        The learning rate of the last epoch.
+        The initial learning rate (``learning_rate``, or the one "auto" gave).
     start, end : float
         The training objective at the start (the zero model, or the warm
         start) and at the end.

@@ -543,7 +543,7 @@ default="decay"
             self._epochs += 1
             self._updates += updates
             if not np.isfinite(mean):
-                raise ParameterError(epochs_diverged(rate, self._epochs))
+                raise ParameterError(epochs_diverged(schedule.initial, self._epochs))
             self._loss_curve.append(mean)
             if validation is not None:
                 self._scores.append(validation.score(params))
@@ -564,7 +564,7 @@ default="decay"
             # parameters); t_ and the schedule's epochs go on.
             params = best_params
             self._update_rule = self._new_update_rule()
-        if fit and self._rose(objective, params, rate, *fit):
+        if fit and self._rose(objective, params, schedule.initial, *fit):
             met = True  # warned: no second warning
         if fit and not met and self.tol is not None:
             warnings.warn(
