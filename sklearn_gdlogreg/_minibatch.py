@@ -118,8 +118,9 @@ default="decay"
         above its start's (or ``tol``, if more): a ``ValueError``
         naming the rate from the zero model, a ``ConvergenceWarning`` from a
         warm start (which may be near the optimum, where a constant rate's
-        noise alone lifts the objective); this costs a pass over the rows
-        (two with a warm start). The stopping rule: stop when for
+        noise alone lifts the objective); for rows in memory (NumPy, sparse,
+        array-API arrays; not a streamed file nor a Dask array), at the cost
+        of a pass over them (two with a warm start). The stopping rule: stop when for
         ``n_iter_no_change`` epochs in a row
         the epoch's mean training objective (``loss_curve_``) has not fallen
         below its best minus ``tol`` (with ``early_stopping``: the validation
@@ -383,9 +384,13 @@ default="decay"
             objective = problem.objective(self.C, self.l1_ratio)
         warm = self.warm_start and hasattr(self, "coef_")
         params = self._start(problem, objective, warm)
-        start = _objective_value(objective, params) if warm else (
-            math.log(max(2, problem.loss.n_outputs))
-        )  # fmt: skip
+        # The end compared with the start, for rows in memory (a streamed
+        # file or Dask blocks would pay a pass, and a pass's buffers).
+        start = None
+        if problem.rows.in_memory:
+            start = _objective_value(objective, params) if warm else (
+                math.log(max(2, problem.loss.n_outputs))
+            )  # fmt: skip
         self._descend(
             problem, objective, params, self.max_iter, validation, fit=(start, warm)
         )
@@ -593,6 +598,8 @@ default="decay"
         warning from a warm start (which may be the optimum, where a
         constant rate's noise alone lifts the objective). Returns whether it
         warned."""
+        if start is None:
+            return False
         end = _objective_value(objective, params)
         margin = max(1e-4 if self.tol is None else self.tol, RISE_SLACK * start)
         if not end > start + margin:
