@@ -392,8 +392,7 @@ def test_minibatch_fits_are_deterministic_whatever_the_scheduler():
 def test_minibatches_compute_one_block_at_a_time_never_the_array():
     # A lazy array of 16 MB, made block by block (0.8 MB each) when computed:
     # the fit holds a block or two, not the array, and computes each block
-    # once per epoch, as it reaches it, and once for the rows' squared norms
-    # that set Adam's rate "auto" (as sgd's 1/L).
+    # once per epoch, as it reaches it.
     computed = []
 
     def block(block_id=None):
@@ -414,7 +413,7 @@ def test_minibatches_compute_one_block_at_a_time_never_the_array():
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert sorted(computed) == sorted(3 * list(range(20)))
+    assert sorted(computed) == sorted(2 * list(range(20)))
     assert peak < 4e6  # blocks and batches, and the labels and weights
 
 
