@@ -153,7 +153,7 @@ def _update(rule, params, gradient, first, second, constants, t, lr, l1, n_featu
                 s = second[c, j] * beta_2
                 s = s + rest_2 * g * g
                 second[c, j] = s
-                step = rate / (np.sqrt(s) + epsilon)
+                step = rate / (np.sqrt(s / squares_correction) + epsilon)
                 w = w - step * g
                 threshold = step * l1_dtype
             else:

@@ -285,6 +285,39 @@ def epochs_diverged(rate, epoch):
     )
 
 
+def epochs_rose(rate, start, end, epochs, *, warm):
+    """A mini-batch descent ended with its objective above its start's.
+
+    Parameters
+    ----------
+    rate : float
+        The initial learning rate (``learning_rate``, or the one "auto" gave).
+    start, end : float
+        The training objective at the start (the zero model, or the warm
+        start) and at the end.
+    epochs : int
+    warm : bool
+        Whether the start was the previous fit's model.
+
+    Returns
+    -------
+    Message
+    """
+    started = "the previous fit's model" if warm else "the zero model"
+    return Message(
+        "Mini-batch descent diverged with ",
+        Mention("learning_rate", rate),
+        f": after {epochs} epochs the training objective is {end:.6g}, above "
+        f"its start's ({started}), {start:.6g}. Use a smaller ",
+        Mention("learning_rate"),
+        ", or ",
+        Mention("learning_rate", "auto"),
+        ", and scale the features (",
+        *_scalers(),
+        ").",
+    )
+
+
 def features_overflow():
     """The squared norm of the features overflows float64.
 

@@ -196,10 +196,23 @@ class LinearObjective(Objective):
         float or ndarray of shape (k,)
             Per model where the strengths are per model.
         """
+        return self.lipschitz_from(self.squared_norm(exact))
+
+    def squared_norm(self, exact=True):
+        """``||W^(1/2) [X, 1]||_2^2``, with ``W`` the samples' shares (see the
+        rows' ``squared_norm``), computed once: with ``exact=False`` the
+        rows' weighted mean of ``||x_i||^2`` (plus 1 for an intercept).
+
+        Returns
+        -------
+        float or ndarray of shape (k,)
+            Per model where the shares are per model; infinite where it
+            overflows.
+        """
         if exact not in self._squared_norms:
             with np.errstate(over="ignore", invalid="ignore"):
                 self._squared_norms[exact] = self.data.squared_norm(exact)
-        return self.lipschitz_from(self._squared_norms[exact])
+        return self._squared_norms[exact]
 
     def lipschitz_from(self, squared_norm):
         """The bound of :meth:`lipschitz_constant` from ``||W^(1/2) X1||_2^2``

@@ -301,7 +301,7 @@ def _add_model_options(parser):
     mini_batch.add_argument(
         "--schedule",
         choices=["constant", "decay", "invscaling", "adaptive"],
-        help="the learning rate by epoch e: constant (default); decay: "
+        help="the learning rate by epoch e: constant; decay (default): "
         "RATE / (1 + --decay-rate * e); invscaling: RATE / (1 + e) ** --power-t; "
         "adaptive: divided by 5 each time the cost stalls",
     )
@@ -309,7 +309,7 @@ def _add_model_options(parser):
         "--decay-rate",
         type=_non_negative_float,
         metavar="D",
-        help="for --schedule decay (default: 1)",
+        help="for --schedule decay (default: the updates of an epoch / 1000)",
     )
     mini_batch.add_argument(
         "--power-t",
@@ -453,7 +453,12 @@ def _check_options(args):
             )
         if dest in _REQUIRES:
             other, value, option = _REQUIRES[dest]
-            if getattr(args, other) != value:
+            current = getattr(args, other)
+            if current is None:  # the estimator's default
+                from ._minibatch import MiniBatchLogisticRegression
+
+                current = MiniBatchLogisticRegression().get_params()[other]
+            if current != value:
                 raise ValueError(f"{_option(dest)} is for {option}")
 
 

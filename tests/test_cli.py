@@ -869,7 +869,8 @@ def test_train_with_a_mini_batch_solver_reports_epochs_and_saves(adam_model):
     out = result.stdout
     # 1347 rows in batches of 64: 22 per epoch; --tol 0: all 20 epochs.
     assert "epochs         20 (440 updates, 22 mini-batches per epoch)" in out
-    assert "learning rate  0.01 (the default of --solver adam)" in out
+    # The default decay: 0.01 / (1 + 19 * 22 / 1000) in the last epoch.
+    assert "learning rate  0.00705219 (the last epoch's, by --schedule decay)" in out
     accuracy = out.split("accuracy")[1].split()
     assert 0.85 < float(accuracy[0]) <= 1 and 0.85 < float(accuracy[1]) <= 1
     assert result.stderr == ""  # --tol 0: no stopping rule, no warning
@@ -959,9 +960,8 @@ def test_mini_batch_options_reach_the_estimator(options, parameters, tmp_path):
         assert "(the last epoch's, by --schedule decay)" in result.stdout
 
 
-# A rate of 1e6 grows the coefficients until the L2 term's squared norm
-# overflows, which ends the fit as diverged (the command shows no warning).
-@pytest.mark.filterwarnings("ignore:overflow encountered in matmul:RuntimeWarning")
+# A rate of 1e6 grows the coefficients until the objective overflows, which
+# ends the fit as diverged (the command shows no warning; none is raised).
 def test_a_mini_batch_fit_s_notes_name_the_command_s_options():
     result = gdlogreg("train", "--solver", "sgd", "--max-iter", 2, "--quiet")
     assert result.returncode == 0, result.stderr
@@ -972,7 +972,11 @@ def test_a_mini_batch_fit_s_notes_name_the_command_s_options():
         "features (--scaler standard, or --scaler pixel for pixel values), or "
         "raise --max-iter.\n"
     )
-    assert "learning rate  0.249393 (1/L, from the data)" in result.stdout
+    # 1/L = 0.249393 from the data, by the default decay: / (1 + 7 / 1000).
+    assert (
+        "learning rate  0.24766 (the last epoch's, by --schedule decay)"
+        in result.stdout
+    )
     diverged = gdlogreg("train", "--solver", "sgd", "--learning-rate", "1e6")
     assert diverged.returncode == 2
     assert diverged.stderr.startswith(
@@ -997,7 +1001,7 @@ def test_a_mini_batch_fit_s_notes_name_the_command_s_options():
          "--beta-1 is for --solver adam, not --solver rmsprop"),
         (["--solver", "sgd", "--epsilon", "1e-3"],
          "--epsilon is for --solver rmsprop or adam, not --solver sgd"),
-        (["--solver", "adam", "--decay-rate", "2"],
+        (["--solver", "adam", "--schedule", "constant", "--decay-rate", "2"],
          "--decay-rate is for --schedule decay"),
         (["--solver", "adam", "--schedule", "decay", "--power-t", "2"],
          "--power-t is for --schedule invscaling"),

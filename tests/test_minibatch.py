@@ -45,6 +45,7 @@ def test_one_batch_of_all_rows_is_full_batch_descent(n_classes, l1_ratio):
     mini = MiniBatchLogisticRegression(
         solver="sgd",
         momentum=0.0,
+        schedule="constant",
         batch_size=len(y),
         shuffle=False,
         tol=None,
@@ -101,10 +102,14 @@ def test_partial_fit_over_chunks_is_fit_over_the_same_batches():
     # batches of m rows, shuffle off; C scaled by N / m gives fit's penalty.
     X, y = small_problem(2, n_samples=120)
     m = 30
+    # A constant rate: decay_rate="auto" counts the updates of an epoch,
+    # which a chunk's call and fit's epoch do not share.
     fitted = MiniBatchLogisticRegression(
-        batch_size=m, shuffle=False, max_iter=1, tol=None, C=0.1
+        batch_size=m, shuffle=False, max_iter=1, tol=None, C=0.1, schedule="constant"
     ).fit(X, y)
-    streamed = MiniBatchLogisticRegression(batch_size=m, shuffle=False, C=0.1 * 4)
+    streamed = MiniBatchLogisticRegression(
+        batch_size=m, shuffle=False, C=0.1 * 4, schedule="constant"
+    )
     for start in range(0, 120, m):
         chunk = slice(start, start + m)
         streamed.partial_fit(X[chunk], y[chunk], classes=[0, 1])
@@ -267,7 +272,7 @@ def test_convergence_warning_only_when_max_iter_ends_the_fit():
 def test_adaptive_schedule_cuts_the_rate_instead_of_stopping():
     X, y = standardized(load_breast_cancer)
     params = dict(n_iter_no_change=3, random_state=0, max_iter=500)
-    constant = MiniBatchLogisticRegression(**params).fit(X, y)
+    constant = MiniBatchLogisticRegression(schedule="constant", **params).fit(X, y)
     adaptive = MiniBatchLogisticRegression(schedule="adaptive", **params).fit(X, y)
     assert adaptive.n_iter_[0] > constant.n_iter_[0]
     assert adaptive.learning_rate_ <= 1e-6
@@ -287,9 +292,9 @@ def test_divergence_is_an_error_naming_the_rate():
     model = MiniBatchLogisticRegression(
         solver="sgd", momentum=0.0, learning_rate=1e300, max_iter=5
     )
+    # No RuntimeWarning on the way (pytest's settings make one an error).
     with pytest.raises(ParameterError, match="diverged with learning_rate=1e"):
-        with np.errstate(over="ignore", invalid="ignore"):
-            model.fit(X * 1e10, y)
+        model.fit(X * 1e10, y)
 
 
 def test_warm_start_starts_from_the_last_fit():
@@ -331,7 +336,13 @@ def test_shuffled_partial_fit_over_chunks_is_fit_over_the_same_batches():
     # again, makes the same updates.
     X, y = small_problem(3, n_samples=120)
     m, seed = 40, 3
-    params = dict(batch_size=10, solver="sgd", learning_rate=0.2, l1_ratio=0.3)
+    params = dict(
+        batch_size=10,
+        solver="sgd",
+        learning_rate=0.2,
+        l1_ratio=0.3,
+        schedule="constant",
+    )
     streamed = MiniBatchLogisticRegression(random_state=seed, C=0.1 * 3, **params)
     for start in range(0, 120, m):
         streamed.partial_fit(X[start : start + m], y[start : start + m], [0, 1, 2])
@@ -464,3 +475,80 @@ def test_a_short_fit_never_runs_the_compiled_epoch(compiled_runs):
     assert compiled_runs == []
     MiniBatchLogisticRegression(batch_size=16, max_iter=251, tol=None).fit(X, y)
     assert compiled_runs == [np.float64]
+
+
+def test_auto_rate_of_rmsprop_and_adam_bounds_the_move_of_raw_predictions():
+    # min(0.01, 1 / sqrt(n_params * mean ||[x, 1]||^2)): 0.01 on standardized
+    # data of 30 features, less on wide rows of large entries.
+    X, y = standardized(load_breast_cancer)
+    narrow = MiniBatchLogisticRegression(max_iter=1, tol=None, schedule="constant")
+    assert narrow.fit(X, y).learning_rate_ == 0.01
+    rng = np.random.RandomState(0)
+    wide = rng.uniform(0, 1, size=(60, 2000))
+    labels = (wide[:, 0] > 0.5).astype(int)
+    squared_rows = (np.sum(wide**2, axis=1) + 1).mean()
+    for solver in ("rmsprop", "adam"):
+        model = MiniBatchLogisticRegression(
+            solver=solver, max_iter=1, tol=None, schedule="constant"
+        ).fit(wide, labels)
+        assert model.learning_rate_ == pytest.approx(1 / np.sqrt(2001 * squared_rows))
+
+
+def test_defaults_on_wide_pixels_descend_below_the_zero_model():
+    # 2,000 pixel-like features in [0, 1]: at the rate 0.01 each update moved
+    # the raw predictions by hundreds and the fit ended above log(2).
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0, 1, size=(150, 2000))
+    y = (X[:, :10].sum(axis=1) > 5).astype(int)
+    for solver in ("rmsprop", "adam"):
+        model = MiniBatchLogisticRegression(
+            solver=solver, max_iter=30, tol=None, random_state=0
+        ).fit(X, y)
+        assert model.loss_curve_[-1] < np.log(2)
+
+
+def wide_pixels():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0, 1, size=(150, 2000))
+    return X, (X[:, :10].sum(axis=1) > 5).astype(int)
+
+
+def test_a_fit_ending_above_the_zero_model_is_a_divergence_error():
+    X, y = wide_pixels()
+    model = MiniBatchLogisticRegression(
+        learning_rate=0.01, schedule="constant", max_iter=3, tol=None, random_state=0
+    )
+    with pytest.raises(ParameterError, match=r"above its start's \(the zero model\)"):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+
+
+def test_a_warm_fit_ending_above_its_start_warns():
+    X, y = wide_pixels()
+    params = dict(schedule="constant", max_iter=3, tol=None, random_state=0)
+    model = MiniBatchLogisticRegression(max_iter=30, tol=None, random_state=0)
+    model.fit(X, y)
+    # From a model better than zero, a rate too large for these rows makes
+    # it worse: a warning (the start may be the optimum), the model kept.
+    model.set_params(warm_start=True, learning_rate=0.01, **params)
+    with pytest.warns(ConvergenceWarning, match="previous fit's model"):
+        model.fit(X, y)
+    assert np.all(np.isfinite(model.coef_))
+
+
+def test_decay_auto_halves_the_rate_after_1000_updates():
+    X, y = standardized(load_breast_cancer)  # 569 rows: 3 updates an epoch
+    model = MiniBatchLogisticRegression(max_iter=7, tol=None, random_state=0)
+    model.fit(X, y)
+    assert model.schedule == "decay" and model.t_ == 21
+    assert model.learning_rate_ == pytest.approx(0.01 / (1 + 6 * 3 / 1000))
+
+
+def test_early_stopping_resets_the_update_rule_s_memory():
+    X, y = standardized(load_breast_cancer)
+    model = MiniBatchLogisticRegression(
+        early_stopping=True, n_iter_no_change=3, random_state=0
+    ).fit(X, y)
+    rule = model._update_rule
+    assert rule.t == 0 and rule.mean is None and rule.squares is None
+    assert model.t_ > 0

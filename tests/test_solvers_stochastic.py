@@ -1,7 +1,5 @@
 """The mini-batch update rules, schedules and stopping rule, by their definitions."""
 
-import math
-
 import numpy as np
 import pytest
 
@@ -85,22 +83,27 @@ def test_momentum_is_mlp_velocity_with_rate_times_one_minus_beta():
     np.testing.assert_allclose(params, expected, rtol=1e-13)
 
 
-def test_rmsprop_squared_average():
+def test_rmsprop_bias_corrected_squared_average():
     beta_2, epsilon = 0.9, 1e-8
     params, steps = run(RMSprop(beta_2=beta_2, epsilon=epsilon))
     expected, squares = START.copy(), np.zeros_like(START)
-    for gradient in GRADIENTS:
+    for t, gradient in enumerate(GRADIENTS, start=1):
         squares = beta_2 * squares + (1 - beta_2) * gradient**2
-        expected = expected - LR * gradient / (np.sqrt(squares) + epsilon)
+        squares_hat = squares / (1 - beta_2**t)
+        expected = expected - LR * gradient / (np.sqrt(squares_hat) + epsilon)
     np.testing.assert_allclose(params, expected, rtol=1e-14)
-    # First step by hand: s = 0.1 g^2, so each coordinate moves by
-    # lr / sqrt(0.1) in the gradient's sign.
-    first = START.copy()
-    RMSprop(beta_2=0.9, epsilon=0.0).step(first, GRADIENTS[0], LR)
     np.testing.assert_allclose(
-        first, START - LR / math.sqrt(0.1) * np.sign(GRADIENTS[0]), rtol=1e-14
+        steps[-1], LR / (np.sqrt(squares / (1 - beta_2**3)) + epsilon)
     )
-    np.testing.assert_allclose(steps[-1], LR / (np.sqrt(squares) + epsilon))
+
+
+@pytest.mark.parametrize("beta_2", [0.9, 0.999])
+def test_rmsprop_first_step_is_the_rate_not_the_uncorrected_multiple(beta_2):
+    # Uncorrected, s = (1 - beta_2) g^2 would move each coordinate by
+    # lr / sqrt(1 - beta_2) (31.6 lr for 0.999); corrected, by lr.
+    first = START.copy()
+    RMSprop(beta_2=beta_2, epsilon=0.0).step(first, GRADIENTS[0], LR)
+    np.testing.assert_allclose(first, START - LR * np.sign(GRADIENTS[0]), rtol=1e-14)
 
 
 def test_adam_bias_corrected_moments():

@@ -122,23 +122,28 @@ def run_epoch(batches, params, update_rule, lr):
         The batches' objectives at the parameters entering their updates,
         weighted by their shares: an estimate of the objective over the pass
         that costs no extra pass (MLPClassifier's ``loss_curve_``). Not
-        finite if the descent diverged (the pass then ends there).
+        finite if the descent diverged (the pass then ends there); the
+        overflows that show it raise no RuntimeWarning.
     updates : int
     """
     mean, updates = 0.0, 0
-    for objective, share in batches:
-        smooth, gradient = objective.loss_gradient(params)
-        value = float(objective.total(smooth, params)[0])
-        mean += share * value
-        updates += 1
-        if not math.isfinite(value):
-            break
-        steps = update_rule.step(params, gradient, lr)
-        if objective.has_prox:
-            objective.prox(params, steps)
-    xp = namespace_of(params)[0]
-    if not bool(xp.all(xp.isfinite(params))):
-        mean = math.inf
+    # Steps too large for the data overflow the parameters, the penalty or
+    # the loss: the checks below report it (as the estimator's error naming
+    # the learning rate), not a RuntimeWarning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for objective, share in batches:
+            smooth, gradient = objective.loss_gradient(params)
+            value = float(objective.total(smooth, params)[0])
+            mean += share * value
+            updates += 1
+            if not math.isfinite(value):
+                break
+            steps = update_rule.step(params, gradient, lr)
+            if objective.has_prox:
+                objective.prox(params, steps)
+        xp = namespace_of(params)[0]
+        if not bool(xp.all(xp.isfinite(params))):
+            mean = math.inf
     return mean, updates
 
 

@@ -99,13 +99,16 @@ class MomentumSGD(_UpdateRule):
 class RMSprop(_UpdateRule):
     """RMSprop: each coordinate's step divided by its gradients' root mean square.
 
-    ::
+    At the ``t``-th update (from 1)::
 
         s <- beta_2 s + (1 - beta_2) g^2
-        w <- w - lr g / (sqrt(s) + epsilon)
+        s_hat = s / (1 - beta_2^t)
+        w <- w - lr g / (sqrt(s_hat) + epsilon)
 
-    as the course writes it (no bias correction: ``s`` starts at 0, so the
-    first steps are larger than ``lr``).
+    the course's formula with Adam's bias correction of the squared average:
+    ``s`` starts at 0, so without it the first step would be
+    ``1 / sqrt(1 - beta_2)`` times ``lr`` per coordinate (about 32 times with
+    ``beta_2=0.999``); with it, about ``lr``, as Adam's.
 
     Parameters
     ----------
@@ -127,7 +130,9 @@ class RMSprop(_UpdateRule):
         squares = self.squares
         squares *= self.beta_2
         squares += (1 - self.beta_2) * gradient * gradient
-        steps = lr / (xp.sqrt(squares) + self.epsilon)
+        # The correction as a Python float: float32 parameters stay float32.
+        squares_correction = 1 - math.pow(self.beta_2, self.t)
+        steps = lr / (xp.sqrt(squares / squares_correction) + self.epsilon)
         params -= steps * gradient
         return steps
 
