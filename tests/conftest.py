@@ -49,3 +49,17 @@ def pytest_collection_modifyitems(config, items):
         namespace_tests = ("test_namespace.py", "test_rows_namespace.py")
         if "array_api" in item.name or item.path.name in namespace_tests:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def first_call(monkeypatch):
+    """A process where no kernel variant is ready yet (test_kernels,
+    test_kernels_epoch): compiles recorded, not run."""
+    from sklearn_gdlogreg import _kernels
+
+    compiled = []
+    monkeypatch.setattr(_kernels, "_ready", set())
+    monkeypatch.setattr(
+        _kernels, "_compile", lambda function, args: compiled.append(function)
+    )
+    return compiled

@@ -253,19 +253,6 @@ def _sums_of_ones(dtype=np.float64):
     return sums
 
 
-@pytest.fixture
-def first_call(monkeypatch):
-    """A process where no variant is ready yet, compiles recorded, not run."""
-    from sklearn_gdlogreg import _kernels
-
-    compiled = []
-    monkeypatch.setattr(_kernels, "_ready", set())
-    monkeypatch.setattr(
-        _kernels, "_compile", lambda function, args: compiled.append(function)
-    )
-    return compiled
-
-
 def test_a_compile_that_outlasts_a_second_is_said_on_stderr(
     first_call, monkeypatch, capsys
 ):

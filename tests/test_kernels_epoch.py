@@ -313,17 +313,6 @@ def test_the_cache_key_changes_with_the_kernels_and_vecmath_sources(monkeypatch)
     assert cache._index_key((), Codegen()) != key
 
 
-@pytest.fixture
-def first_call(monkeypatch):
-    """A process where no variant is ready yet, compiles recorded, not run."""
-    compiled = []
-    monkeypatch.setattr(_kernels, "_ready", set())
-    monkeypatch.setattr(
-        _kernels, "_compile", lambda function, args: compiled.append(function)
-    )
-    return compiled
-
-
 def test_a_slow_compile_is_said_once_on_stderr(first_call, monkeypatch, capsys):
     import threading
 
