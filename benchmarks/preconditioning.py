@@ -174,40 +174,51 @@ def first_below(curve, evaluations, target):
     return t, int(evaluations[t - 1]) if t else 1
 
 
+class _Reached(Exception):
+    """Raised by L-BFGS's callback once the target is reached."""
+
+
 def lbfgs(objective, target=None):
     """SciPy's L-BFGS-B from zeros: ``J*`` (target None) or the iterations and
-    evaluations to ``target``."""
+    evaluations to ``target``.
+
+    The callback takes the iterate alone and stops with its own exception, so
+    that SciPy 1.10 (the oldest supported) and later versions behave alike.
+    """
     shape = (1, objective.data.loss.n_outputs, objective.n_params)
-    evaluations, seen = [0], []
+    evaluations, seen, last = [0], [], {}
 
     def value_gradient(x):
         evaluations[0] += 1
         value, gradient = objective.loss_gradient(x.reshape(shape))
-        return float(value[0]), gradient.reshape(-1)
+        last["x"], last["value"] = x.copy(), float(value[0])
+        return last["value"], gradient.reshape(-1)
 
-    def callback(intermediate_result):
-        seen.append((intermediate_result.fun, evaluations[0]))
+    def callback(xk):
+        value = last["value"]
+        if not np.array_equal(xk, last["x"]):
+            value = float(objective.loss_gradient(xk.reshape(shape))[0][0])
+        seen.append((value, evaluations[0]))
+        if target is not None and value <= target:
+            raise _Reached
 
-    options = (
-        {"maxiter": 100_000, "maxfun": 200_000, "ftol": 0.0, "gtol": 1e-13}
-        if target is None
-        else {"maxiter": 100_000, "maxfun": 200_000, "ftol": 0.0, "gtol": 0.0}
-    )
-    if target is not None:
-        # Stop once the target is reached (the callback's StopIteration).
-        def callback(intermediate_result):  # noqa: F811
-            seen.append((intermediate_result.fun, evaluations[0]))
-            if intermediate_result.fun <= target:
-                raise StopIteration
-
-    found = scipy.optimize.minimize(
-        value_gradient,
-        np.zeros(int(np.prod(shape))),
-        jac=True,
-        method="L-BFGS-B",
-        options=options,
-        callback=callback,
-    )
+    options = {
+        "maxiter": 100_000,
+        "maxfun": 200_000,
+        "ftol": 0.0,
+        "gtol": 1e-13 if target is None else 0.0,
+    }
+    try:
+        found = scipy.optimize.minimize(
+            value_gradient,
+            np.zeros(int(np.prod(shape))),
+            jac=True,
+            method="L-BFGS-B",
+            options=options,
+            callback=callback,
+        )
+    except _Reached:
+        found = None
     if target is None:
         return found.fun, found.x.reshape(shape)
     for iteration, (value, count) in enumerate(seen, start=1):
