@@ -1,8 +1,10 @@
 """What every benchmark shares: timing, the machine, data sets, result records."""
 
+import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import warnings
@@ -73,6 +75,45 @@ class Timing:
         if len(self.runs) == 1:
             return f"{self.runs[0]:.3g}"
         return f"{self.median:.3g} ({min(self.runs):.3g}–{max(self.runs):.3g})"
+
+
+def run_child(code, *args, path=REPO):
+    """Run ``python -c code *args`` in a new process importing from ``path``.
+
+    Parameters
+    ----------
+    code : str
+    *args
+        Its command-line arguments (as ``str``).
+    path : str, default=REPO
+        Its ``PYTHONPATH``.
+
+    Returns
+    -------
+    str
+        What it printed.
+
+    Raises
+    ------
+    RuntimeError
+        When it fails, with the end of its stderr.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    if done.returncode:
+        raise RuntimeError(
+            f"a benchmark's child process failed:\n{done.stderr[-3000:]}"
+        )
+    return done.stdout
+
+
+def child_report(code, *args):
+    """:func:`run_child`'s last printed line, a JSON report, as a dict."""
+    return json.loads(run_child(code, *args).strip().splitlines()[-1])
 
 
 def timed(function, repeats):

@@ -16,12 +16,10 @@ Medians over ``repeats`` runs, the three kinds interleaved.
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 
-from ._common import REPO, Result, Table, fmt
+from ._common import REPO, Result, Table, fmt, run_child
 
 ROWS = 40_000
 QUICK_ROWS = 4_000
@@ -45,12 +43,7 @@ _LBFGS = ("from sklearn.linear_model import LogisticRegression", "LogisticRegres
 
 def _process_seconds(code, path):
     start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-c", code],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "PYTHONPATH": path},
-    )
+    run_child(code, path=path)
     return time.perf_counter() - start
 
 

@@ -25,10 +25,7 @@ the time includes everything a user's fit pays.
 """
 
 import itertools
-import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import warnings
@@ -44,7 +41,7 @@ from sklearn_gdlogreg import (
     MiniBatchLogisticRegression,
 )
 
-from ._common import REPO, Result, Table, fmt, limit_threads
+from ._common import Result, Table, child_report, fmt, limit_threads
 
 #: Held-out log-loss at most this times the optimum's.
 TARGET = 1.01
@@ -347,23 +344,7 @@ def _epoch_seconds(X, y):
 
 
 def _child(path, method, threads, repeats, target):
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _CHILD,
-            path,
-            method,
-            str(threads),
-            str(repeats),
-            repr(target),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": REPO},
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return child_report(_CHILD, path, method, threads, repeats, repr(target))
 
 
 def _memory_epoch(path):

@@ -13,16 +13,13 @@ high-water mark (measured here: a child of a parent that once held 3 GB reports
 streamed fit after the iteration-cost benchmark had run in the parent.
 """
 
-import json
 import os
-import subprocess
-import sys
 import tempfile
 
 import h5py
 import numpy as np
 
-from ._common import REPO, Result, Table, fmt
+from ._common import Result, Table, child_report, fmt
 
 N_FEATURES = 50
 FULL_ROWS = 10_000_000
@@ -80,15 +77,7 @@ def _write(path, n_rows):
 def _child(path, mode, folder):
     out = os.path.join(folder, f"{mode}.npy")
     code = _CHILD.format(k0=ITERATIONS[0], k1=ITERATIONS[1])
-    env = {**os.environ, "PYTHONPATH": REPO}
-    done = subprocess.run(
-        [sys.executable, "-c", code, path, mode, out],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = child_report(code, path, mode, out)
     report["params"] = np.load(out)
     return report
 

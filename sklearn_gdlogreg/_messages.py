@@ -349,6 +349,39 @@ def features_underflow(dtype, lipschitz):
     )
 
 
+def no_blocks_to_train(fraction, n_blocks, blocks, fix):
+    """Early stopping cannot hold out whole blocks and leave one to train on.
+
+    Parameters
+    ----------
+    fraction : float
+        ``validation_fraction``.
+    n_blocks : int
+        The blocks the rows are read in.
+    blocks : str
+        What they are ("row blocks of the Dask array").
+    fix : str
+        The way out for this kind of rows, a sentence.
+
+    Returns
+    -------
+    Message
+    """
+    held = (f"these rows are one block. To stop early, {fix}",)
+    if n_blocks > 1:
+        held = (
+            Mention("validation_fraction", fraction),
+            f" of their {n_blocks} blocks leaves none to train on. Use a smaller ",
+            Mention("validation_fraction"),
+            f", or {fix}",
+        )
+    return Message(
+        Mention("early_stopping", True),
+        f" holds out whole {blocks}, at least one, and trains on the others; ",
+        *held,
+    )
+
+
 def weights_out_of_range(dtype, largest, too_large):
     """The sample weights (times the class weights) are beyond ``dtype``.
 

@@ -7,7 +7,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -22,6 +21,7 @@ from ._messages import (
 from ._namespace import as_numpy, sum_dtype
 from ._predict import LinearPredictionsMixin
 from ._problem import TrainingProblem
+from ._rows import gathered
 from ._solvers.epochs import SCHEDULES, Epochs, NoImprovement, Schedule
 from ._solvers.stochastic import UPDATE_RULES, make_update_rule
 
@@ -133,16 +133,24 @@ default="decay"
     random_state : int, RandomState instance or None, default=None
         The shuffling and the validation split.
     early_stopping : bool, default=False
-        Set ``validation_fraction`` of the rows aside (stratified), score the
-        model on them after each epoch (accuracy, weighted by the sample
-        weights), apply the stopping rule to that score, and keep the model of
-        the best score; the update rule's memory (velocity, averages, its
-        ``t``) is then reset, as it belonged to the later epochs' models, so a
+        Set ``validation_fraction`` of the rows aside, score the model on them
+        after each epoch (accuracy, weighted by the sample weights), apply the
+        stopping rule to that score, and keep the model of the best score;
+        the update rule's memory (velocity, averages, its ``t``) is then
+        reset, as it belonged to the later epochs' models, so a
         ``partial_fit`` after the fit continues from the kept model with a
         fresh memory (``t_`` and the schedule's epochs go on). Ignored by
         ``partial_fit``.
     validation_fraction : float, default=0.1
-        With ``early_stopping``.
+        With ``early_stopping``: the share of the rows held out, drawn from
+        ``random_state``. Rows in memory: that share of them, stratified by
+        class. An ``h5py.Dataset`` or a Dask array: whole blocks (the file's
+        chunks of about 64 MB, the array's row blocks), not stratified, that
+        share of them rounded (at least one, and one left to train on; a
+        ``ValueError`` where there are too few), so that the epochs read the
+        other blocks only and each score reads the held-out ones, a block at
+        a time (a Dask array's on its workers: only the predicted classes
+        come back).
     momentum : float, default=0.9
         For "sgd": the weight of the past in the velocity (``beta`` of the
         course).
@@ -227,7 +235,8 @@ default="decay"
     and blocks of a multiple of ``batch_size`` rows (a file's chunks are),
     they are the batches of the same rows in memory; shuffled, each row is
     still in one batch per epoch, but a batch never mixes chunks or blocks.
-    ``early_stopping`` needs the rows in memory.
+    ``early_stopping`` holds out whole chunks or blocks there (see
+    ``validation_fraction``).
 
     On a C-ordered NumPy array, the passes after a descent's first 2,000
     updates are made by a compiled kernel (numba), a pass per call, with the
@@ -365,18 +374,8 @@ default="decay"
         self._rng = check_random_state(self.random_state)
         validation = None
         if self.early_stopping:
-            if not problem.rows.in_memory:
-                raise ValueError(
-                    "early_stopping needs X in memory (its validation rows are a "
-                    "subset of it); for a streamed file or a Dask array, set "
-                    "early_stopping=False, or score a held-out part yourself "
-                    "between partial_fit calls."
-                )
-            train, held_out = train_test_split(
-                np.arange(problem.rows.shape[0]),
-                test_size=self.validation_fraction,
-                random_state=self._rng,
-                stratify=problem.y_index,
+            train, held_out = problem.rows.held_out_split(
+                self.validation_fraction, self._rng, problem.y_index
             )
             objective = problem.objective(self.C, self.l1_ratio, rows=train)
             validation = _Validation(problem, held_out)
@@ -660,7 +659,13 @@ def adaptive_auto_rate(objective):
 
 
 class _Validation:
-    """The rows set aside for early stopping, and the model's score on them."""
+    """The rows set aside for early stopping, and the model's score on them.
+
+    The rows are ``problem.rows.take(rows)``: in memory, or the held-out
+    blocks of a streamed file or a Dask array, whose predictions
+    (``map_raw``) are made a chunk at a time, or on the workers; only each
+    row's predicted class reaches the host, as its label is there.
+    """
 
     def __init__(self, problem, rows):
         self.rows = problem.rows.take(rows)
@@ -676,9 +681,15 @@ class _Validation:
         p = self.n_features
         coef = params[0, :, :p]
         intercept = params[0, :, p] if params.shape[2] > p else 0.0
-        raw = as_numpy(self.rows.raw_block(self.rows.X, coef, intercept))
-        predicted = raw[:, 0] > 0 if raw.shape[1] == 1 else np.argmax(raw, axis=1)
+        predicted = self.rows.map_raw(_predicted_index, coef, intercept, None, np.intp)
+        predicted = as_numpy(gathered(predicted))
         return float(np.average(predicted == self.y_index, weights=self.weight))
+
+
+def _predicted_index(raw, xp):
+    """Each row's predicted class index (True for the second of two) from its
+    raw predictions."""
+    return raw[:, 0] > 0 if raw.shape[1] == 1 else xp.argmax(raw, axis=1)
 
 
 def _objective_value(objective, params):

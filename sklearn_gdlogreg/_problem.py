@@ -96,7 +96,8 @@ class TrainingProblem:
     def objective(self, C, l1_ratio, rows=None):
         """The objective over all samples, or over the samples at index ``rows``.
 
-        A subset needs X in memory (``Rows.take`` says so otherwise).
+        A subset of rows not in memory is whole blocks (``Rows.take`` says so
+        otherwise), as ``Rows.held_out_split`` gives them.
         """
         data, target, weight = self.rows, self.target, self.weight
         if rows is not None:

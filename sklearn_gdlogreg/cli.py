@@ -234,6 +234,14 @@ def _add_key_options(parser):
 
 
 def _add_model_options(parser):
+    _add_descent_options(parser)
+    _add_mini_batch_options(
+        parser.add_argument_group("mini-batch descent (--solver sgd, rmsprop or adam)")
+    )
+
+
+def _add_descent_options(parser):
+    """The options of every descent: rate, budget, penalty, solver, scaler."""
     parser.add_argument(
         "--learning-rate",
         type=_learning_rate,
@@ -289,9 +297,11 @@ def _add_model_options(parser):
         default="pixel",
         help="pixel: divide by the largest pixel value (default)",
     )
-    mini_batch = parser.add_argument_group(
-        "mini-batch descent (--solver sgd, rmsprop or adam)"
-    )
+
+
+def _add_mini_batch_options(mini_batch):
+    """The options of MiniBatchLogisticRegression alone (their defaults, None,
+    leave the estimator's)."""
     mini_batch.add_argument(
         "--batch-size",
         type=_batch_size,

@@ -377,14 +377,32 @@ def test_partial_fit_makes_one_pass_over_an_hdf5_dataset(tmp_path, shuffle):
     assert streamed.t_ == 2 * 10 and streamed.n_iter_[0] == 2
 
 
-def test_early_stopping_on_a_streamed_file_is_refused_with_the_fix(tmp_path):
+def test_early_stopping_on_a_file_of_too_few_chunks_is_refused_with_the_fix(
+    tmp_path, monkeypatch
+):
     h5py = pytest.importorskip("h5py")
-    X, y = small_problem(2)
+    from sklearn_gdlogreg._rows import hdf5
+
+    X, y = small_problem(2)  # 120 rows of 40 bytes: one chunk of 64 MB
     with h5py.File(tmp_path / "data.h5", "w") as file:
         file["X"] = X
     with h5py.File(tmp_path / "data.h5", "r") as file:
-        with pytest.raises(ValueError, match="early_stopping needs X in memory"):
+        with pytest.raises(
+            ParameterError,
+            match=r"early_stopping=True holds out whole chunks of the file "
+            r"\(1,677,721 rows each.*these rows are one block. To stop early, pass "
+            r"dataset\[\(\)\]",
+        ) as error:
             MiniBatchLogisticRegression(early_stopping=True).fit(file["X"], y)
+        assert error.value.parameter == "early_stopping"
+        monkeypatch.setattr(hdf5, "_CHUNK_BYTES", 8 * 5 * 60)  # two chunks
+        with pytest.raises(
+            ParameterError,
+            match="validation_fraction=0.8 of their 2 blocks leaves none to train on",
+        ):
+            MiniBatchLogisticRegression(
+                early_stopping=True, validation_fraction=0.8
+            ).fit(file["X"], y)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import tracemalloc
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_gdlogreg import (
     GradientDescentLogisticRegression,
@@ -242,9 +243,15 @@ def test_predictions_on_the_default_scheduler_are_lazy_and_checked():
 def test_dask_rows_cannot_be_subset_for_cross_validation():
     from sklearn_gdlogreg._rows import make_rows
 
-    rows = make_rows(da.from_array(np.ones((10, 2)), chunks=5))
+    rows = make_rows(da.from_array(np.arange(20.0).reshape(10, 2), chunks=(4, 2)))
     with pytest.raises(ValueError, match="needs X in memory.*compute the Dask"):
-        rows.take(np.arange(5))
+        rows.take(np.arange(5))  # a block and a part of one
+    # Whole blocks (early stopping's held-out rows) can be taken.
+    taken = rows.take(np.r_[0:4, 8:10])
+    assert taken.row_sizes == (4, 2) and taken.block_spans() == [(0, 4), (4, 6)]
+    np.testing.assert_array_equal(
+        taken.X.compute(), rows.X.compute()[[*range(4), 8, 9]]
+    )
 
 
 class _KillAWorker:
@@ -426,12 +433,95 @@ def test_bad_values_of_a_lazy_array_are_refused_as_reached():
             MiniBatchLogisticRegression(solver=solver, shuffle=False).fit(X_dask, y)
 
 
-def test_early_stopping_needs_the_rows_in_memory():
+def recorded_blocks(X, row_size):
+    """A lazy array of ``X`` in row blocks of ``row_size`` (which divides its
+    rows), each made when computed; the list of ``(block, whether early
+    stopping's score computed it)`` each time; the ``_Validation`` that says."""
+    from sklearn_gdlogreg import _minibatch
+
+    computed, scoring = [], []
+
+    def block(block_id=None):
+        computed.append((block_id[0], bool(scoring)))
+        return X[block_id[0] * row_size : (block_id[0] + 1) * row_size]
+
+    class Scored(_minibatch._Validation):
+        def score(self, params):
+            scoring.append(True)
+            try:
+                return super().score(params)
+            finally:
+                scoring.pop()
+
+    chunks = ((row_size,) * (len(X) // row_size), (X.shape[1],))
+    X_dask = da.map_blocks(block, chunks=chunks, dtype=X.dtype)
+    return X_dask, computed, Scored
+
+
+def test_early_stopping_on_a_dask_array_scores_whole_held_out_blocks(monkeypatch):
+    from sklearn_gdlogreg import _minibatch
+
+    X, y = make_classification(n_samples=1200, n_features=5, flip_y=0.3, random_state=1)
+    weight = np.random.RandomState(0).uniform(0.5, 2, 1200)
+    X_dask, computed, scored = recorded_blocks(X, 100)  # 12 blocks
+    monkeypatch.setattr(_minibatch, "_Validation", scored)
+    params = dict(solver="sgd", momentum=0.0, learning_rate=2.0, batch_size=20,
+                  early_stopping=True, validation_fraction=0.25,
+                  n_iter_no_change=5, C=np.inf, random_state=0)  # fmt: skip
+    model = MiniBatchLogisticRegression(**params).fit(X_dask, y, weight)
+    held = sorted({block for block, by_score in computed if by_score})
+    trained = {block for block, by_score in computed if not by_score}
+    # 3 whole blocks of 12 held out, each computed once per epoch by the
+    # score alone; the epochs compute the 9 others only.
+    epochs = int(model.n_iter_[0])
+    assert len(held) == 3 and trained == set(range(12)) - set(held)
+    assert sorted(b for b, by_score in computed if by_score) == sorted(held * epochs)
+    scores = model.validation_scores_
+    assert len(scores) == epochs and model.best_validation_score_ == max(scores)
+    assert scores[-1] < model.best_validation_score_  # the best kept, not the last
+    rows = np.concatenate([np.arange(100 * b, 100 * (b + 1)) for b in held])
+    assert model.score(X[rows], y[rows], sample_weight=weight[rows]) == pytest.approx(
+        model.best_validation_score_, rel=1e-12
+    )
+    # The same random_state, the same blocks held out and the same fit.
+    computed.clear()
+    again = MiniBatchLogisticRegression(**params).fit(X_dask, y, weight)
+    assert sorted({block for block, by_score in computed if by_score}) == held
+    assert again.validation_scores_ == scores
+    np.testing.assert_array_equal(again.coef_, model.coef_)
+
+
+def test_early_stopping_on_one_block_is_refused_with_the_fix():
     X, y, _ = _data(2, n_samples=200)
-    with pytest.raises(ValueError, match="early_stopping needs X in memory"):
+    with pytest.raises(
+        ValueError,
+        match=r"holds out whole row blocks of the Dask array.*one block.*rechunk",
+    ):
         MiniBatchLogisticRegression(early_stopping=True).fit(
-            da.from_array(X, chunks=50), y
+            da.from_array(X, chunks=(200, 8)), y
         )
+
+
+@CLUSTER
+def test_cluster_early_stopping_scores_the_held_out_blocks_on_the_workers(client):
+    import dask
+
+    X, y, weight = _data(3, n_samples=1200)
+    params = dict(early_stopping=True, validation_fraction=0.25, random_state=0,
+                  batch_size=40, max_iter=5)  # fmt: skip
+    X_dask = da.from_array(X, chunks=(100, 8))
+    model = MiniBatchLogisticRegression(**params)
+    with pytest.warns(ConvergenceWarning):  # 5 epochs: the rule is not met
+        model.fit(X_dask, y, weight)
+    # The same blocks held out and the same batches as without a cluster.
+    with dask.config.set(scheduler="synchronous"):
+        expected = MiniBatchLogisticRegression(**params)
+        with pytest.warns(ConvergenceWarning):
+            expected.fit(da.from_array(X, chunks=(100, 8)), y, weight)
+    np.testing.assert_allclose(
+        model.validation_scores_, expected.validation_scores_, rtol=1e-12
+    )
+    np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-12, atol=1e-15)
 
 
 @CLUSTER

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.datasets import load_breast_cancer
+from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_gdlogreg import (
@@ -500,3 +500,97 @@ def test_a_pass_over_a_file_visits_every_row_once_in_batches_within_chunks(
         assert spans[chunk][0] <= index.min() and index.max() < spans[chunk][1]
     for (index, _, _), (same, _, _) in zip(batches, again, strict=True):
         np.testing.assert_array_equal(index, same)  # the same seed, the same pass
+
+
+# -- early stopping ------------------------------------------------------------
+
+
+@pytest.fixture
+def file_reads(monkeypatch):
+    """The file rows ``(start, stop)`` each read asks for, and whether early
+    stopping's validation score asked (the rows are still read)."""
+    from sklearn_gdlogreg import _minibatch
+
+    reads, scoring = [], []
+    read_direct = h5py.Dataset.read_direct
+    score = _minibatch._Validation.score
+
+    def recorded(self, dest, source_sel=None, dest_sel=None):
+        reads.append((source_sel.start, source_sel.stop, bool(scoring)))
+        return read_direct(self, dest, source_sel, dest_sel)
+
+    def scored(self, params):
+        scoring.append(True)
+        try:
+            return score(self, params)
+        finally:
+            scoring.pop()
+
+    monkeypatch.setattr(h5py.Dataset, "read_direct", recorded)
+    monkeypatch.setattr(_minibatch._Validation, "score", scored)
+    return reads
+
+
+def rows_read(reads, scoring):
+    """The sorted file rows of the ``reads`` made (or not) by a score."""
+    return np.unique(np.concatenate([
+        np.arange(start, stop) for start, stop, by_score in reads
+        if by_score == scoring
+    ]))  # fmt: skip
+
+
+def test_early_stopping_on_a_file_scores_whole_held_out_chunks_never_trained_on(
+    tmp_path, monkeypatch, file_reads
+):
+    monkeypatch.setattr(hdf5, "_CHUNK_BYTES", 8 * 5 * 100)  # 12 chunks of 100 rows
+    X, y = make_classification(n_samples=1200, n_features=5, flip_y=0.3, random_state=1)
+    weight = np.random.RandomState(0).uniform(0.5, 2, 1200)
+    params = dict(solver="sgd", momentum=0.0, learning_rate=2.0, batch_size=20,
+                  early_stopping=True, validation_fraction=0.25,
+                  n_iter_no_change=5, C=np.inf, random_state=0)  # fmt: skip
+    with h5py.File(write(tmp_path, X), "r") as file:
+        model = MiniBatchLogisticRegression(**params)
+        model.fit(file["X"], y, sample_weight=weight)
+        first_reads = list(file_reads)
+        again = MiniBatchLogisticRegression(**params)
+        again.fit(file["X"], y, sample_weight=weight)
+    held, trained = rows_read(first_reads, True), rows_read(first_reads, False)
+    # 3 whole chunks of 12 held out; the epochs (and the step's pass) read
+    # the 9 others only, the scores the 3 held out only.
+    chunks = np.unique(held // 100)
+    assert len(chunks) == 3
+    assert np.array_equal(held, (chunks[:, None] * 100 + np.arange(100)).ravel())
+    assert np.intersect1d(held, trained).size == 0
+    assert np.array_equal(np.union1d(held, trained), np.arange(1200))
+    scores = model.validation_scores_
+    assert len(scores) == model.n_iter_[0] == len(model.loss_curve_)
+    assert model.best_validation_score_ == max(scores)
+    assert scores[-1] < model.best_validation_score_  # the best kept, not the last
+    # The kept model's weighted accuracy on the held-out rows, read anew.
+    assert model.score(X[held], y[held], sample_weight=weight[held]) == pytest.approx(
+        model.best_validation_score_, rel=1e-12
+    )
+    # The same random_state, the same held-out chunks and the same fit.
+    assert np.array_equal(rows_read(file_reads[len(first_reads) :], True), held)
+    assert again.validation_scores_ == scores
+    np.testing.assert_array_equal(again.coef_, model.coef_)
+
+
+def test_chunks_taken_are_read_as_the_file_s_numbered_from_zero(tmp_path):
+    X = np.arange(47 * 3, dtype=np.float64).reshape(47, 3)
+    with h5py.File(write(tmp_path, X), "r") as file:
+        rows = hdf5.HDF5Rows(file["X"], chunk_bytes=8 * 3 * 10)  # 5 chunks
+        indices = np.r_[0:10, 20:40]  # chunks 0, 2 and 3: read as two runs
+        taken = rows.take(indices)
+        assert taken.shape == (30, 3) and taken.segments == ((0, 10), (20, 40))
+        assert taken.spans() == [(0, 10), (10, 20), (20, 30)]
+        for multiple in (1, 4):
+            read = np.concatenate([
+                chunk.copy() for _, chunk in taken.chunks(multiple)
+            ])  # fmt: skip
+            np.testing.assert_array_equal(read, X[indices])
+        # Chunks of the chunks taken can be taken again; half a chunk cannot.
+        again = taken.take(np.arange(10, 30))
+        assert again.segments == ((20, 40),)
+        with pytest.raises(ValueError, match="needs X in memory"):
+            rows.take(np.arange(5))

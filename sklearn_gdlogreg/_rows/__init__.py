@@ -19,9 +19,11 @@ One class per kind of data, each in its module, all behind the protocol of
 
 Every kind hands out mini-batches (``batches``): rows in memory at shuffled
 indices, rows in blocks (a file's chunks, a Dask array's blocks) block by
-block. A new kind of data is one new module with its class, and one line in
-``_KINDS``. The estimators ask :func:`rows_for_fit` and :func:`rows_for_predict`
-for checked rows; the objective binds them (``make_rows(X).bind(...)``); the
+block; and splits off early stopping's held-out rows (``held_out``): a
+stratified sample in memory, whole blocks else, which ``take`` subsets. A new
+kind of data is one new module with its class, and one line in ``_KINDS``.
+The estimators ask :func:`rows_for_fit` and :func:`rows_for_predict` for
+checked rows; the objective binds them (``make_rows(X).bind(...)``); the
 step bound reads their chunks; nothing else tests what kind of X it has.
 """
 

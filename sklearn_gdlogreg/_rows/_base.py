@@ -101,9 +101,10 @@ class Rows:
         ``X`` where it is a NumPy ndarray in memory (the row space's Gram
         matrix needs one), else None.
     in_memory : bool
-        Whether ``X`` is an array in memory: such rows can be subset
-        (:meth:`take`), and :func:`make_rows` chooses their kind again for
-        the kernel it is asked (the kind of in-memory data depends on its size).
+        Whether ``X`` is an array in memory: such rows can be subset at any
+        indices (:meth:`take`; the others by whole blocks only), and
+        :func:`make_rows` chooses their kind again for the kernel it is asked
+        (the kind of in-memory data depends on its size).
     kernels : tuple of str
         The ``kernel`` values of ``make_rows`` this kind accepts.
     numpy_bytes : int
@@ -137,6 +138,9 @@ class Rows:
     kernel_error = ""
     #: Why these rows cannot be subset (:meth:`take`).
     take_error = ""
+    #: What the blocks of :meth:`block_spans` are, and what else to do where
+    #: there are too few to hold some out (:meth:`held_out_split`'s error).
+    blocks_name = blocks_fix = ""
 
     # -- made and checked --------------------------------------------------
 
@@ -171,10 +175,55 @@ class Rows:
         return rows
 
     def take(self, indices):
-        """The rows at ``indices`` (cross-validation's folds).
+        """The rows at ``indices``: rows of the same protocol.
 
-        Only rows in memory can be subset: the others raise ``ValueError``.
+        Rows in memory take any indices (cross-validation's folds). Rows read
+        block by block (:meth:`block_spans`) take the rows of whole blocks
+        only, sorted, as :meth:`held_out_split` gives them; other indices
+        raise ``ValueError`` (:attr:`take_error`).
         """
+        from .held_out import blocks_taken
+
+        spans = self.block_spans()
+        return self.take_blocks(blocks_taken(spans, indices, self.take_error))
+
+    def held_out_split(self, fraction, random_state, y_index):
+        """``(train, held_out)``: the row indices early stopping trains on and
+        scores on, each to :meth:`take`.
+
+        For rows read block by block: ``fraction`` of the blocks (rounded, at
+        least one, and one left to train on), drawn from ``random_state``,
+        not stratified (``held_out.whole_blocks_split``); a ``ValueError``
+        naming the blocks (and ``validation_fraction``) where there are too
+        few.
+
+        Parameters
+        ----------
+        fraction : float
+            ``validation_fraction``.
+        random_state : numpy.random.RandomState
+        y_index : ndarray of shape (n_samples,)
+            Each label's index among the classes (rows in memory stratify by it).
+
+        Returns
+        -------
+        train, held_out : ndarray of int
+        """
+        from .held_out import whole_blocks_split
+
+        return whole_blocks_split(
+            self.block_spans(), fraction, random_state, self.blocks_name,
+            self.blocks_fix,
+        )  # fmt: skip
+
+    def block_spans(self):
+        """The ``(start, stop)`` of each block the rows are read in, in order:
+        the units of :meth:`held_out_split` (rows read block by block)."""
+        raise ValueError(self.take_error)
+
+    def take_blocks(self, blocks):
+        """The rows of the blocks at index ``blocks`` (sorted), as rows of
+        this kind (rows read block by block)."""
         raise ValueError(self.take_error)
 
     # -- prediction --------------------------------------------------------
@@ -457,6 +506,14 @@ n_features)
         """The rows at ``indices``, in memory too (``make_rows`` then chooses
         the subset's own kind)."""
         return type(self)(self.X[indices])
+
+    def held_out_split(self, fraction, random_state, y_index):
+        """``fraction`` of the rows, stratified by ``y_index``, drawn from
+        ``random_state`` (``held_out.stratified_split``): see
+        :meth:`Rows.held_out_split`."""
+        from .held_out import stratified_split
+
+        return stratified_split(self.shape[0], fraction, random_state, y_index)
 
     def mini_batches(self, batch_size, random_state=None):
         """Batches of rows taken at shuffled indices (see :meth:`Rows.mini_batches`):

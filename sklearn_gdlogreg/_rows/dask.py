@@ -10,7 +10,12 @@ Predictions are lazy Dask arrays, computed block by block. Mini-batches are
 drawn within each block, blocks in shuffled order, each brought to the caller
 when it is reached (fetched from its worker, or computed from X's graph where
 there is no cluster to persist it on): the whole array is never in the
-caller's memory at once.
+caller's memory at once. Early stopping holds out whole blocks: the rows of a
+part of the blocks (:meth:`DaskRows.take`) are those blocks, where they live;
+the score's predictions are made there (``map_raw``), and only each row's
+predicted class comes back, beside its label, already on the host (simpler
+than a sum on the workers of the labels and weights sent there, and as
+memory-safe: an integer per row).
 
 With a ``dask.distributed.Client``, blocks are handled as futures. The targets
 and weights become tasks beside X's blocks (each depends on its X block, so it
@@ -84,6 +89,8 @@ class DaskRows(Rows):
         "compute the Dask array first, or fit GradientDescentLogisticRegression, "
         "which fits it on the cluster."
     )
+    blocks_name = "row blocks of the Dask array"
+    blocks_fix = "rechunk the array into more row blocks: X.rechunk({0: rows})."
 
     def __init__(self, X, persist=True):
         if X.ndim != 2:
@@ -194,6 +201,25 @@ class DaskRows(Rows):
             for index in order
         )
         yield from block_batches(self, blocks, batch_size, random_state)
+
+    def block_spans(self):
+        """The ``(start, stop)`` of each row block: those early stopping holds
+        out."""
+        stops = np.cumsum(self.row_sizes).tolist()
+        return list(zip([0, *stops[:-1]], stops, strict=True))
+
+    def take_blocks(self, blocks):
+        """The rows of the row blocks at index ``blocks``, where they are: on
+        the workers that hold them, or computed from X's graph (lazy rows),
+        each checked the first time, as X's."""
+        taken = copy.copy(self)
+        taken.X = self.X.blocks[blocks]
+        taken.shape, taken.row_sizes = taken.X.shape, taken.X.chunks[0]
+        taken._blocks = [self._blocks[index] for index in blocks]
+        taken._unchecked = {
+            new for new, old in enumerate(blocks) if old in self._unchecked
+        }
+        return taken
 
     def _block(self, index):
         """Block ``index`` in memory, checked if it was not yet."""

@@ -6,10 +6,13 @@ computed (``reading.fetched_ahead``): fitting and predicting need about two
 chunks of memory beyond the model, whatever the file's size. Full passes read
 the chunks in order, with the fused kernel; mini-batches visit them in
 shuffled order, shuffling the rows within each (``batches.block_batches``).
+Early stopping holds out whole chunks: the rows of a part of the file's chunks
+(:meth:`HDF5Rows.take`) are read as the file's, chunk by chunk.
 """
 
 import bisect
 import contextlib
+import copy
 
 import numpy as np
 
@@ -39,6 +42,13 @@ class HDF5Rows(FusedPass, Rows):
         Read the next chunk in a thread while the current one is computed
         (two buffers); False reads each when it is needed (one buffer). The
         results are the same.
+
+    Attributes
+    ----------
+    segments : tuple of (int, int)
+        The ``(start, stop)`` of the file's rows these rows are, in order: the
+        whole file, or the runs of the chunks :meth:`take` kept. The rows are
+        numbered from 0 along them (their targets, weights and predictions).
     """
 
     kernels = ("auto", "fused")
@@ -48,6 +58,7 @@ class HDF5Rows(FusedPass, Rows):
         "dataset[()] instead of the h5py.Dataset, or fit "
         "GradientDescentLogisticRegression, which streams it."
     )
+    blocks_fix = "pass dataset[()] (the rows in memory) if they fit."
 
     def __init__(self, dataset, chunk_bytes=None, read_ahead=True):
         if dataset.ndim != 2:
@@ -73,6 +84,7 @@ class HDF5Rows(FusedPass, Rows):
         self.xp, self.device = namespace_of(dataset)  # NumPy's
         self.chunk_bytes = _CHUNK_BYTES if chunk_bytes is None else chunk_bytes
         self.read_ahead = read_ahead
+        self.segments = ((0, self.shape[0]),)
         # Shared by the bound copies: each row is checked once.
         self._checked = _Spans()
 
@@ -82,15 +94,50 @@ class HDF5Rows(FusedPass, Rows):
         Parameters
         ----------
         multiple : int, default=1
-            Every chunk but the last has a multiple of this many rows (at
-            least one multiple, whatever ``chunk_bytes``).
+            Every chunk but the last of each segment has a multiple of this
+            many rows (at least one multiple, whatever ``chunk_bytes``).
         """
-        n_samples, n_features = self.shape
-        row_bytes = n_features * self.dtype.itemsize
+        return [(start, stop) for start, stop, _ in self._pieces(multiple)]
+
+    def _pieces(self, multiple):
+        """``(start, stop, file_start)`` of each chunk: its rows here, and
+        where they begin in the file. Each segment is cut from its start."""
+        row_bytes = self.n_features * self.dtype.itemsize
         size = max(1, self.chunk_bytes // row_bytes // multiple) * multiple
-        return [
-            (start, min(n_samples, start + size)) for start in range(0, n_samples, size)
-        ]
+        pieces, start = [], 0
+        for first, last in self.segments:
+            for file_start in range(first, last, size):
+                stop = start + min(last, file_start + size) - file_start
+                pieces.append((start, stop, file_start))
+                start = stop
+        return pieces
+
+    @property
+    def blocks_name(self):
+        size = max(1, self.chunk_bytes // (self.n_features * self.dtype.itemsize))
+        return (
+            f"chunks of the file ({size:,} rows each, the {self.chunk_bytes:,} "
+            "bytes it is read in at a time)"
+        )
+
+    def block_spans(self):
+        """The file's chunks of :meth:`spans`: those early stopping holds out."""
+        return self.spans()
+
+    def take_blocks(self, blocks):
+        """The rows of the chunks at index ``blocks``, still in the file: read
+        as its chunks, the runs of adjacent chunks as one."""
+        pieces, segments = self._pieces(1), []
+        for start, stop, file_start in (pieces[index] for index in blocks):
+            file_stop = file_start + stop - start
+            if segments and segments[-1][1] == file_start:
+                segments[-1] = (segments[-1][0], file_stop)
+            else:
+                segments.append((file_start, file_stop))
+        taken = copy.copy(self)  # the rows checked are shared
+        taken.segments = tuple(segments)
+        taken.shape = (sum(stop - start for start, stop in segments), self.n_features)
+        return taken
 
     def chunks(self, multiple=1, order=None):
         """Yield ``(start, rows)``; ``rows`` is a reused buffer: copy to keep.
@@ -108,24 +155,27 @@ class HDF5Rows(FusedPass, Rows):
             The chunks' indices in :meth:`spans`, in the order to read them;
             default all, in order.
         """
-        spans = self.spans(multiple)
+        pieces = self._pieces(multiple)
         if order is not None:
-            spans = [spans[index] for index in order]
-        size = max(stop - start for start, stop in spans)
+            pieces = [pieces[index] for index in order]
+        size = max(stop - start for start, stop, _ in pieces)
         buffers = {}
 
-        def read(span, slot):
-            start, stop = span
+        def read(piece, slot):
+            start, stop, file_start = piece
+            file_stop = file_start + stop - start
             if slot not in buffers:
                 buffers[slot] = np.empty((size, self.n_features), self.dtype)
             rows = buffers[slot][: stop - start]
-            self.dataset.read_direct(rows, np.s_[start:stop], np.s_[0 : stop - start])
-            if not self._checked.cover(start, stop):
-                _check_finite(rows, start, self.dataset.name)
-                self._checked.add(start, stop)
+            self.dataset.read_direct(
+                rows, np.s_[file_start:file_stop], np.s_[0 : stop - start]
+            )
+            if not self._checked.cover(file_start, file_stop):
+                _check_finite(rows, file_start, self.dataset.name)
+                self._checked.add(file_start, file_stop)
             return start, rows
 
-        return fetched_ahead(read, spans, self.read_ahead)
+        return fetched_ahead(read, pieces, self.read_ahead)
 
     def row_chunks(self, size):
         """The file's chunks (of the buffer's size, whatever ``size``)."""
