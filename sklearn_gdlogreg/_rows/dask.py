@@ -194,17 +194,15 @@ class DaskRows(Rows):
         (or fetched from its worker) when it is reached, its rows shuffled and
         cut into batches (see :meth:`Rows.mini_batches`); one block is in
         memory at a time."""
-        stops = np.cumsum(self.row_sizes)
+        spans = self.block_spans()
         order = visiting_order(len(self._blocks), random_state)
-        blocks = (
-            (int(stops[index] - self.row_sizes[index]), self._block(index))
-            for index in order
-        )
+        blocks = ((spans[index][0], self._block(index)) for index in order)
         yield from block_batches(self, blocks, batch_size, random_state)
 
     def block_spans(self):
-        """The ``(start, stop)`` of each row block: those early stopping holds
-        out."""
+        """The ``(start, stop)`` of each row block, in order: the units of the
+        mini-batches' visits, of the pieces beside the blocks, and of early
+        stopping's held-out rows."""
         stops = np.cumsum(self.row_sizes).tolist()
         return list(zip([0, *stops[:-1]], stops, strict=True))
 
@@ -305,11 +303,10 @@ class DaskRows(Rows):
         recomputes the block, if a worker is lost (a scattered piece could not
         be).
         """
-        stops = np.cumsum(self.row_sizes)
         return [
-            self.client.submit(_piece, array[stop - size : stop], block, pure=False)
-            for block, stop, size in zip(
-                self._blocks, stops, self.row_sizes, strict=True
+            self.client.submit(_piece, array[start:stop], block, pure=False)
+            for block, (start, stop) in zip(
+                self._blocks, self.block_spans(), strict=True
             )
         ]
 

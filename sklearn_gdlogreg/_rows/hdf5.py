@@ -102,8 +102,7 @@ class HDF5Rows(FusedPass, Rows):
     def _pieces(self, multiple):
         """``(start, stop, file_start)`` of each chunk: its rows here, and
         where they begin in the file. Each segment is cut from its start."""
-        row_bytes = self.n_features * self.dtype.itemsize
-        size = max(1, self.chunk_bytes // row_bytes // multiple) * multiple
+        size = self._chunk_rows(multiple)
         pieces, start = [], 0
         for first, last in self.segments:
             for file_start in range(first, last, size):
@@ -112,9 +111,15 @@ class HDF5Rows(FusedPass, Rows):
                 start = stop
         return pieces
 
+    def _chunk_rows(self, multiple=1):
+        """Rows per chunk: a multiple of ``multiple`` within ``chunk_bytes``
+        (at least one multiple)."""
+        row_bytes = self.n_features * self.dtype.itemsize
+        return max(1, self.chunk_bytes // row_bytes // multiple) * multiple
+
     @property
     def blocks_name(self):
-        size = max(1, self.chunk_bytes // (self.n_features * self.dtype.itemsize))
+        size = self._chunk_rows()
         return (
             f"chunks of the file ({size:,} rows each, the {self.chunk_bytes:,} "
             "bytes it is read in at a time)"
