@@ -301,7 +301,15 @@ def _add_descent_options(parser):
 
 def _add_mini_batch_options(mini_batch):
     """The options of MiniBatchLogisticRegression alone (their defaults, None,
-    leave the estimator's)."""
+    leave the estimator's): its batches and schedule, its update rules, its
+    stopping and shuffles."""
+    _add_schedule_options(mini_batch)
+    _add_update_rule_options(mini_batch)
+    _add_stopping_options(mini_batch)
+
+
+def _add_schedule_options(mini_batch):
+    """--batch-size and the learning rate by epoch."""
     mini_batch.add_argument(
         "--batch-size",
         type=_batch_size,
@@ -327,6 +335,10 @@ def _add_mini_batch_options(mini_batch):
         metavar="P",
         help="for --schedule invscaling (default: 0.5)",
     )
+
+
+def _add_update_rule_options(mini_batch):
+    """The parameters of sgd's momentum and of RMSprop's and Adam's averages."""
     mini_batch.add_argument(
         "--momentum",
         type=_decay_weight,
@@ -358,6 +370,10 @@ def _add_mini_batch_options(mini_batch):
         metavar="EPS",
         help="rmsprop, adam: added to the root mean square (default: 1e-8)",
     )
+
+
+def _add_stopping_options(mini_batch):
+    """When the epochs stop, the held-out images, and the shuffles."""
     mini_batch.add_argument(
         "--n-iter-no-change",
         type=_positive_int,
