@@ -438,18 +438,17 @@ def _streamed(config, rng, result):
 def _partial_fit_curves(config, path, sgd, X_test, y_test):
     """Held-out log-loss after each pass of partial_fit over the stream's
     chunks, and each pass's seconds, for Adam and ``sgd``."""
-    makers = {
-        ADAM: lambda: MiniBatchLogisticRegression(solver="adam", C=C, random_state=0),
-        sgd: lambda n: _estimators(n)[sgd](1),
-    }
     passes = QUICK_STREAM_PASSES if config.quick else STREAM_PASSES
     curves = {}
     with h5py.File(path, "r") as file:
         dataset, y = file["X"], file["y"][()]
         classes = np.unique(y)
         bounds = np.linspace(0, len(y), STREAM_CHUNKS + 1).astype(int)
-        for name, make in makers.items():
-            model = make() if name == ADAM else make(len(y))
+        models = {
+            ADAM: MiniBatchLogisticRegression(solver="adam", C=C, random_state=0),
+            sgd: _estimators(len(y))[sgd](1),
+        }
+        for name, model in models.items():
             losses, seconds = [], []
             for _ in range(passes):
                 start = time.perf_counter()
