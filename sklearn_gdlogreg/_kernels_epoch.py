@@ -1,11 +1,13 @@
-"""The compiled mini-batch epoch: a whole pass of updates in one call.
+"""The compiled mini-batch epoch: a whole pass of updates in one call a block.
 
 :func:`~sklearn_gdlogreg._solvers.epochs.run_epoch` makes a pass in Python,
 which costs a tenth of a millisecond or more per update (the batch's rows
 object, its objective, the update's array expressions): on 10^6 rows by 100
 features, batches of 200 make 5,000 updates a pass, several seconds, where
-one read of X costs 0.1 s. Here a pass over dense C-ordered NumPy rows is one
-numba function (nogil, cached on disk as ``_kernels``' are). For each batch
+one read of X costs 0.1 s. Here a pass over dense C-ordered rows is one call
+of a numba function (nogil, cached on disk as ``_kernels``' are) for each
+block the rows hand out (``epoch_blocks``): the whole array in memory, or
+each chunk of a streamed file, in the pass's order. For each batch
 of the given row order it gathers the batch's rows by small groups that stay
 in cache (prefetching the rows a group ahead), and computes their raw predictions,
 losses, residuals and gradient by the fused kernel's steps (``_kernels``,
@@ -181,6 +183,7 @@ def _epoch(
     target,
     share,
     weight_sum,
+    n_samples,
     order,
     batch_size,
     n_outputs,
@@ -197,21 +200,23 @@ def _epoch(
     l2,
     l1,
 ):
-    """One pass of mini-batch updates over the rows of ``X`` in ``order``.
+    """Mini-batch updates over the rows of ``X`` in ``order``: one pass, or
+    its part over one block of a pass over ``n_samples`` rows.
 
     Returns the batches' objectives at the parameters entering their updates,
-    weighted by their rows over all rows, the number of updates, and the
-    number of steps (one fewer where the pass ended at a batch whose objective
-    is not finite, unstepped, as ``run_epoch`` ends it).
+    weighted by their rows over all ``n_samples`` rows, the number of
+    updates, and the number of steps (one fewer where the pass ended at a
+    batch whose objective is not finite, unstepped, as ``run_epoch`` ends it).
 
-    ``target``: 0/1 or class indices, as floats; ``share``: each sample's
-    share ``s_i / S`` of the whole data's mean (float64), or none (shape (0,))
-    for one share for all, ``1 / weight_sum``; ``params``, ``first`` and
+    ``target``: 0/1 or class indices of ``X``'s rows, as floats; ``share``:
+    each one's share ``s_i / S`` of the whole data's mean (float64), or none
+    (shape (0,)) for one share for all, ``1 / weight_sum``; ``params``,
+    ``first`` and
     ``second``: of shape (n_outputs, n_params), C-ordered, updated in place
     (``first`` and ``second`` of shape (0, 0) where the rule keeps no such
     state); ``t``: the updates before this pass.
     """
-    n_samples, p = X.shape
+    p = X.shape[1]
     m, n_params = params.shape
     n_rows = order.shape[0]
     flat = X.reshape(-1)
@@ -280,38 +285,37 @@ def _epoch(
 
 
 class CompiledEpochs:
-    """The compiled epochs of one objective: its rows, targets and shares
-    prepared once, each pass one call of the kernel.
+    """The compiled epochs of one objective: its targets and shares prepared
+    once, each pass one call of the kernel per block of rows.
 
     Parameters
     ----------
     objective : LinearObjective
-        One model, over bound rows the compiled epoch reads
-        (``_solvers.epochs.compiled_reads``), with an L2 or elastic-net
-        penalty.
+        One model, over bound rows the compiled epoch reads (their
+        ``compiled_epochs``), with an L2 or elastic-net penalty.
     batch_size : int
     """
 
     def __init__(self, objective, batch_size):
         data, penalty = objective.data, objective.penalty
-        X = data.dense
-        self.X, self.batch_size = X, batch_size
+        self.dtype, self.batch_size = data.dtype, batch_size
+        self.n_samples = data.shape[0]
         self.n_outputs = data.loss.n_outputs
-        self.target = np.ascontiguousarray(np.reshape(data.host_target, -1), X.dtype)
+        self.target = np.ascontiguousarray(np.reshape(data.host_target, -1), self.dtype)
         self.share = (
-            np.zeros(0)
+            None
             if data.sample_weight is None
             else np.ascontiguousarray(np.reshape(data.host_share, -1), np.float64)
         )
         self.weight_sum = float(data.weight_sum)
         self.l2 = float(penalty.l2)
         self.l1 = float(penalty.l1) if penalty.has_prox else 0.0
-        self.group = group_rows(X.shape[1], X.dtype.itemsize)
-        self.prefetch_step = max(1, _CACHE_LINE // X.dtype.itemsize)
-        self._none = np.zeros((0, 0), X.dtype)
+        self.group = group_rows(data.n_features, self.dtype.itemsize)
+        self.prefetch_step = max(1, _CACHE_LINE // self.dtype.itemsize)
+        self._none = np.zeros((0, 0), self.dtype)
 
-    def run(self, params, update_rule, lr, order):
-        """One pass over the rows in ``order``: ``params`` updated in place.
+    def run(self, params, update_rule, lr, blocks):
+        """One pass over the blocks: ``params`` updated in place.
 
         Parameters
         ----------
@@ -319,8 +323,11 @@ class CompiledEpochs:
         update_rule : MomentumSGD, RMSprop or Adam
             Its state is updated, its ``t`` advanced.
         lr : float
-        order : ndarray of int
-            The rows of the pass, in order; batches of ``batch_size`` of them.
+        blocks : iterable of (int, ndarray, ndarray of int)
+            ``(start, X, order)``, as the rows' ``epoch_blocks`` yields them:
+            the C-ordered rows from ``start`` on, and the order to visit them
+            in, cut into batches of ``batch_size``. The pass stops (and
+            leaves the rest unread) at a batch whose objective is not finite.
 
         Returns
         -------
@@ -334,30 +341,34 @@ class CompiledEpochs:
             self._none if state is None else np.ascontiguousarray(state[0])
             for state in states
         )
-        args = (
-            self.X,
-            self.target,
-            self.share,
-            self.weight_sum,
-            np.ascontiguousarray(order, np.intp),
-            int(self.batch_size),
-            int(self.n_outputs),
-            int(self.group),
-            int(self.prefetch_step),
-            self.X.dtype.type(0),
-            work,
-            first,
-            second,
-            RULES[name],
-            np.asarray(constants, np.float64),
-            int(update_rule.t),
-            float(lr),
-            self.l2,
-            self.l1,
-        )
-        _prepare(args)
-        mean, updates, steps = _epoch(*args)
-        update_rule.t += steps
+        rule = (work, first, second, RULES[name], np.asarray(constants, np.float64))
+        mean, updates = 0.0, 0
+        for start, X, order in blocks:
+            stop = start + X.shape[0]
+            args = (
+                X,
+                self.target[start:stop],
+                np.zeros(0) if self.share is None else self.share[start:stop],
+                self.weight_sum,
+                int(self.n_samples),
+                np.ascontiguousarray(order, np.intp),
+                int(self.batch_size),
+                int(self.n_outputs),
+                int(self.group),
+                int(self.prefetch_step),
+                X.dtype.type(0),
+                *rule,
+                int(update_rule.t),
+                float(lr),
+                self.l2,
+                self.l1,
+            )
+            _prepare(args)
+            part, block_updates, steps = _epoch(*args)
+            mean, updates = mean + part, updates + block_updates
+            update_rule.t += steps
+            if steps < block_updates:
+                break
         # Written back where the kernel had contiguous copies.
         for array, state in ((work, params), (first, states[0]), (second, states[1])):
             if state is not None and not np.may_share_memory(array, state):

@@ -75,7 +75,7 @@ def compiled_epochs(objective, rule, lr, batch_size, epochs, seed=0):
     params = np.zeros((1, data.loss.n_outputs, objective.n_params), data.dtype)
     compiled = CompiledEpochs(objective, batch_size)
     means = [
-        compiled.run(params, rule, lr, data.pass_order(random_state))
+        compiled.run(params, rule, lr, data.epoch_blocks(batch_size, random_state))
         for _ in range(epochs)
     ]
     return params, means, rule
@@ -274,11 +274,10 @@ def test_parameters_and_state_not_contiguous_are_written_back():
     params = packed[:, :, :n_params]
     assert not params[0].flags.c_contiguous
     rule = make_update_rule("adam")
-    CompiledEpochs(objective, 16).run(params, rule, 0.1, np.arange(61))
+    blocks = [(0, objective.data.dense, np.arange(61))]
+    CompiledEpochs(objective, 16).run(params, rule, 0.1, blocks)
     reference = np.zeros((1, 3, n_params))
-    CompiledEpochs(objective, 16).run(
-        reference, make_update_rule("adam"), 0.1, np.arange(61)
-    )
+    CompiledEpochs(objective, 16).run(reference, make_update_rule("adam"), 0.1, blocks)
     np.testing.assert_array_equal(params, reference)
     assert np.all(packed[..., n_params] == 0) and rule.t == 4
 

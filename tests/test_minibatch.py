@@ -414,7 +414,7 @@ def compiled_runs(monkeypatch):
     run = CompiledEpochs.run
 
     def recorded(self, *args):
-        calls.append(self.X.dtype)
+        calls.append(self.dtype)
         return run(self, *args)
 
     monkeypatch.setattr(CompiledEpochs, "run", recorded)
@@ -427,14 +427,34 @@ def python_updates(monkeypatch, count):
     monkeypatch.setattr(epochs, "PYTHON_UPDATES", count)
 
 
+@pytest.fixture(params=["in memory", "a file's chunks"])
+def rows_of(request, tmp_path, monkeypatch):
+    """X as a fit takes it: itself, or a dataset of a file read in chunks of
+    640 bytes (one or two batches of 16 rows), views of the mapped file."""
+    if request.param == "in memory":
+        yield lambda X: X
+        return
+    h5py = pytest.importorskip("h5py")
+    from sklearn_gdlogreg._rows import hdf5
+
+    monkeypatch.setattr(hdf5, "_CHUNK_BYTES", 32 * 5 * 4)
+    with h5py.File(tmp_path / "data.h5", "w") as file:
+
+        def stored(X):
+            file.create_dataset(f"X{len(file)}", data=X)
+            return file[f"X{len(file) - 1}"]
+
+        yield stored
+
+
 @pytest.mark.parametrize("solver", ["sgd", "rmsprop", "adam"])
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_compiled_epochs_fit_as_the_python_epochs(
-    solver, n_classes, dtype, monkeypatch, compiled_runs
+    solver, n_classes, dtype, monkeypatch, compiled_runs, rows_of
 ):
     X, y = small_problem(n_classes)
-    X = X.astype(dtype)
+    X = rows_of(X.astype(dtype))
     weight = np.random.RandomState(0).uniform(0, 2, len(y))
     params = dict(solver=solver, batch_size=16, max_iter=4, tol=None, random_state=0,
                   l1_ratio=0.3, C=0.1, class_weight={0: 2.0, 1: 1.0})  # fmt: skip

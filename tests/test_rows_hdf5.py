@@ -222,13 +222,13 @@ def test_read_ahead_fits_and_predictions_equal_sequential_ones(
 def test_the_next_chunk_is_read_in_a_thread_one_at_a_time(tmp_path, monkeypatch):
     X, _ = data(1000, 5)
     calls = []
-    read_direct = h5py.Dataset.read_direct
+    fetch = hdf5._Reader._fetch
 
-    def recorded(dataset, array, source_sel=None, dest_sel=None):
+    def recorded(reader, *args):
         calls.append((threading.current_thread().name, len(reader_threads())))
-        return read_direct(dataset, array, source_sel, dest_sel)
+        return fetch(reader, *args)
 
-    monkeypatch.setattr(h5py.Dataset, "read_direct", recorded)
+    monkeypatch.setattr(hdf5._Reader, "_fetch", recorded)
     with h5py.File(write(tmp_path, X), "r") as file:
         rows = hdf5.HDF5Rows(file["X"], chunk_bytes=8 * 5 * 100)  # 10 chunks
         seen = [(start, chunk.copy()) for start, chunk in rows.chunks()]
@@ -261,15 +261,15 @@ def test_a_bad_chunk_read_ahead_raises_in_the_caller_and_leaves_no_thread(
 def test_an_error_of_the_caller_waits_for_the_read_in_flight(tmp_path, monkeypatch):
     # Each read ahead waits for a permit: the caller finds one in flight, and
     # stops; closing the pass returns once that read is done.
-    read_direct, permits, done = h5py.Dataset.read_direct, threading.Semaphore(0), []
+    fetch, permits, done = hdf5._Reader._fetch, threading.Semaphore(0), []
 
-    def held(dataset, *args):
+    def held(reader, *args):
         if threading.current_thread().name == READER:
             assert permits.acquire(timeout=30)
-            read_direct(dataset, *args)
+            rows = fetch(reader, *args)
             done.append(1)
-        else:
-            read_direct(dataset, *args)
+            return rows
+        return fetch(reader, *args)
 
     def stop_with_a_read_in_flight():
         assert len(reader_threads()) == 1
@@ -277,7 +277,7 @@ def test_an_error_of_the_caller_waits_for_the_read_in_flight(tmp_path, monkeypat
         threading.Timer(0.1, permits.release).start()
         return reads + 1
 
-    monkeypatch.setattr(h5py.Dataset, "read_direct", held)
+    monkeypatch.setattr(hdf5._Reader, "_fetch", held)
     X, y = data(100_000, 4)  # kernel blocks of 32,768 rows: 4 chunks
     loss = loss_for_classes(2)
     with h5py.File(write(tmp_path, X), "r") as file:
@@ -512,12 +512,12 @@ def file_reads(monkeypatch):
     from sklearn_gdlogreg import _minibatch
 
     reads, scoring = [], []
-    read_direct = h5py.Dataset.read_direct
+    fetch = hdf5._Reader._fetch
     score = _minibatch._Validation.score
 
-    def recorded(self, dest, source_sel=None, dest_sel=None):
-        reads.append((source_sel.start, source_sel.stop, bool(scoring)))
-        return read_direct(self, dest, source_sel, dest_sel)
+    def recorded(reader, start, stop, slot):
+        reads.append((start, stop, bool(scoring)))
+        return fetch(reader, start, stop, slot)
 
     def scored(self, params):
         scoring.append(True)
@@ -526,7 +526,7 @@ def file_reads(monkeypatch):
         finally:
             scoring.pop()
 
-    monkeypatch.setattr(h5py.Dataset, "read_direct", recorded)
+    monkeypatch.setattr(hdf5._Reader, "_fetch", recorded)
     monkeypatch.setattr(_minibatch._Validation, "score", scored)
     return reads
 

@@ -357,6 +357,22 @@ class Rows:
         """
         raise NotImplementedError
 
+    #: Whether the compiled epoch (``_kernels_epoch``) reads these bound
+    #: rows, from the blocks of :meth:`epoch_blocks`.
+    compiled_epochs = False
+
+    def epoch_blocks(self, batch_size, random_state=None):
+        """Yield ``(start, X, order)``: the blocks of one mini-batch pass, as
+        the compiled epoch reads them (where :attr:`compiled_epochs`).
+
+        ``X``: C-ordered float32 or float64 rows from ``start`` on (a buffer
+        or view valid until the next block is asked for); ``order``: the
+        indices of ``X``'s rows in the order the pass visits them, cut into
+        batches of ``batch_size``. The batches, their order and the random
+        draws are those of :meth:`mini_batches`.
+        """
+        raise NotImplementedError
+
     def for_fit(self, batches=False):
         """The rows as a fit reads them: in full passes, or in mini-batches.
 
@@ -526,6 +542,21 @@ n_features)
         order = self.pass_order(random_state)
         for start in range(0, self.shape[0], batch_size):
             yield rows.batch(order[start : start + batch_size])
+
+    @property
+    def compiled_epochs(self):
+        """Rows of one model in memory as a C-ordered float NumPy array."""
+        X = self.dense
+        return (
+            X is not None
+            and X.flags.c_contiguous
+            and X.dtype in (np.float32, np.float64)
+            and np.ndim(self.host_share) < 2
+        )
+
+    def epoch_blocks(self, batch_size, random_state=None):
+        """The whole array, in :meth:`pass_order` (see :meth:`Rows.epoch_blocks`)."""
+        yield 0, self.dense, self.pass_order(random_state)
 
     def pass_order(self, random_state=None):
         """The rows of one pass, in order: shuffled by ``random_state`` (one

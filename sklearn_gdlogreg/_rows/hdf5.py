@@ -3,7 +3,9 @@
 An ``h5py.Dataset`` is read in chunks of about 64 MB, each into one of two
 reused buffers, the next chunk read in a thread while the current one is
 computed (``reading.fetched_ahead``): fitting and predicting need about two
-chunks of memory beyond the model, whatever the file's size. Full passes read
+chunks of memory beyond the model, whatever the file's size. A dataset stored
+whole and unfiltered (h5py's default) is read in place instead, its chunks
+views of the mapped file (``mapping``): no copy from the page cache. Full passes read
 the chunks in order, with the fused kernel; mini-batches visit them in
 shuffled order, shuffling the rows within each (``batches.block_batches``).
 Early stopping holds out whole chunks: the rows of a part of the file's chunks
@@ -20,6 +22,7 @@ from .._namespace import namespace_of
 from ._base import Rows, computed_dtype
 from .batches import block_batches, visiting_order
 from .fused import FusedPass
+from .mapping import mapped
 from .reading import fetched_ahead
 
 _CHUNK_BYTES = 64 << 20
@@ -149,8 +152,11 @@ class HDF5Rows(FusedPass, Rows):
 
         The next chunk is read in a thread while the caller computes on the
         current one (``read_ahead``); the values and their order are those of
-        a sequential read. Close the generator (``contextlib.closing``) to
-        stop early: the read in flight is waited for.
+        a sequential read. A dataset stored whole and unfiltered is read in
+        place (``mapping``): its chunks are views of the mapped file, each
+        released when the next-but-one is fetched. Close the generator
+        (``contextlib.closing``) to stop early: the read in flight is waited
+        for.
 
         Parameters
         ----------
@@ -164,23 +170,11 @@ class HDF5Rows(FusedPass, Rows):
         if order is not None:
             pieces = [pieces[index] for index in order]
         size = max(stop - start for start, stop, _ in pieces)
-        buffers = {}
-
-        def read(piece, slot):
-            start, stop, file_start = piece
-            file_stop = file_start + stop - start
-            if slot not in buffers:
-                buffers[slot] = np.empty((size, self.n_features), self.dtype)
-            rows = buffers[slot][: stop - start]
-            self.dataset.read_direct(
-                rows, np.s_[file_start:file_stop], np.s_[0 : stop - start]
-            )
-            if not self._checked.cover(file_start, file_stop):
-                _check_finite(rows, file_start, self.dataset.name)
-                self._checked.add(file_start, file_stop)
-            return start, rows
-
-        return fetched_ahead(read, pieces, self.read_ahead)
+        reader = _Reader(self, size)
+        try:
+            yield from fetched_ahead(reader.read, pieces, self.read_ahead)
+        finally:
+            reader.release()
 
     def row_chunks(self, size):
         """The file's chunks (of the buffer's size, whatever ``size``)."""
@@ -189,15 +183,31 @@ class HDF5Rows(FusedPass, Rows):
     def fused_chunks(self, multiple):
         return self.chunks(multiple)
 
+    #: One model's rows (a file's are never weighted per model), read as
+    #: C-ordered float chunks.
+    compiled_epochs = True
+
     def mini_batches(self, batch_size, random_state=None):
         """The batches of one pass: chunks of a multiple of ``batch_size``
         rows in shuffled order, each chunk's rows shuffled and cut into
         batches (see :meth:`Rows.mini_batches`); with ``random_state`` None,
         the rows in order, batches as in memory."""
-        spans = self.spans(batch_size)
-        order = visiting_order(len(spans), random_state)
-        with contextlib.closing(self.chunks(batch_size, order)) as chunks:
+        chunks = self._shuffled_chunks(batch_size, random_state)
+        with contextlib.closing(chunks):
             yield from block_batches(self, chunks, batch_size, random_state)
+
+    def epoch_blocks(self, batch_size, random_state=None):
+        """The chunks of :meth:`mini_batches`, each with its rows' order (see
+        :meth:`Rows.epoch_blocks`)."""
+        chunks = self._shuffled_chunks(batch_size, random_state)
+        with contextlib.closing(chunks):
+            for start, rows in chunks:
+                yield start, rows, visiting_order(len(rows), random_state)
+
+    def _shuffled_chunks(self, batch_size, random_state):
+        """The chunks of one pass, in shuffled order (in order with None)."""
+        order = visiting_order(len(self.spans(batch_size)), random_state)
+        return self.chunks(batch_size, order)
 
     def map_raw(self, function, coef, intercept, n_columns, dtype=None):
         """``function`` on the raw predictions of each chunk, into one NumPy
@@ -210,6 +220,50 @@ class HDF5Rows(FusedPass, Rows):
                 raw = self.raw_block(rows, coef, intercept)
                 results[start : start + len(rows)] = function(raw, self.xp)
         return results
+
+
+class _Reader:
+    """The reads of one :meth:`HDF5Rows.chunks`: into two reused buffers, or
+    as views of the mapped file (the pages of each released after use)."""
+
+    def __init__(self, rows, size):
+        self.rows, self.size = rows, size
+        self.mapping = mapped(rows.dataset, rows.dtype)
+        self.buffers, self.held = {}, {}
+
+    def read(self, piece, slot):
+        """The chunk ``piece`` (``(start, stop, file_start)``) into ``slot``,
+        its rows checked the first time they are read."""
+        start, stop, file_start = piece
+        file_stop = file_start + stop - start
+        rows = self._fetch(file_start, file_stop, slot)
+        checked = self.rows._checked
+        if not checked.cover(file_start, file_stop):
+            _check_finite(rows, file_start, self.rows.dataset.name)
+            checked.add(file_start, file_stop)
+        return start, rows
+
+    def _fetch(self, file_start, file_stop, slot):
+        if self.mapping is not None:
+            if slot in self.held:  # that chunk is used: its pages can go
+                self.mapping.release(*self.held[slot])
+            self.held[slot] = (file_start, file_stop)
+            return self.mapping.rows(file_start, file_stop)
+        if slot not in self.buffers:
+            self.buffers[slot] = np.empty(
+                (self.size, self.rows.n_features), self.rows.dtype
+            )
+        rows = self.buffers[slot][: file_stop - file_start]
+        self.rows.dataset.read_direct(
+            rows, np.s_[file_start:file_stop], np.s_[0 : file_stop - file_start]
+        )
+        return rows
+
+    def release(self):
+        """The pages of the chunks still held, released (a mapped file)."""
+        for span in self.held.values():
+            self.mapping.release(*span)
+        self.held.clear()
 
 
 class _Spans:

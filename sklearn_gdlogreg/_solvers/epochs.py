@@ -5,12 +5,14 @@ evaluation of its value and gradient, one step of the update rule
 (``stochastic``), and the proximal step of an L1 part. :class:`Epochs` runs
 the passes of one descent: by :func:`run_epoch` over the batches the rows hand
 out, or, for rows in memory as a C-ordered NumPy array, by the compiled epoch
-of ``_kernels_epoch`` (the same maths in one call; see :data:`PYTHON_UPDATES`
-for which). Between passes, a :class:`Schedule` sets the rate and a
+of ``_kernels_epoch`` (the same maths in one call a block: the array in
+memory, or each chunk of a streamed file; see :data:`PYTHON_UPDATES` for
+which). Between passes, a :class:`Schedule` sets the rate and a
 :class:`NoImprovement` counter applies the stopping rule of scikit-learn's
 ``MLPClassifier`` and ``SGDClassifier``.
 """
 
+import contextlib
 import math
 
 import numpy as np
@@ -46,15 +48,9 @@ PYTHON_UPDATES = 2_000
 
 
 def compiled_reads(data):
-    """Whether the compiled epoch reads these bound rows: one model's, in
-    memory as a C-ordered NumPy array."""
-    X = data.dense
-    return (
-        X is not None
-        and X.flags.c_contiguous
-        and X.dtype in (np.float32, np.float64)
-        and np.ndim(data.host_share) < 2
-    )
+    """Whether the compiled epoch reads these bound rows: one model's, as
+    C-ordered float rows in memory or a streamed file's chunks."""
+    return data.compiled_epochs
 
 
 class Epochs:
@@ -90,8 +86,11 @@ class Epochs:
                 from .._kernels_epoch import CompiledEpochs
 
                 self._compiled = CompiledEpochs(self.objective, self.batch_size)
-            order = self.objective.data.pass_order(self.random_state)
-            return self._compiled.run(params, update_rule, lr, order)
+            blocks = self.objective.data.epoch_blocks(
+                self.batch_size, self.random_state
+            )
+            with contextlib.closing(blocks):
+                return self._compiled.run(params, update_rule, lr, blocks)
         return run_epoch(self._batches(), params, update_rule, lr)
 
     def _batches(self):
