@@ -410,7 +410,10 @@ def _streamed(config, rng, result):
             ]
             for m, r in reports.items()
         ],
-        note="Each method in its own process (peak: its VmHWM). LogisticRegression's "
+        note="Each method in its own process (peak: its VmHWM). The file is stored "
+        "whole (h5py's default): the streamed fits read its 64 MB chunks in place, "
+        "views of the mapped file (a chunked file is copied into buffers: see the "
+        "out-of-core section). LogisticRegression's "
         f"loading of the file took {reports[LBFGS]['load_seconds']:.3g} s, "
         "not counted in its seconds.",
     )
