@@ -211,10 +211,9 @@ def _epoch(
     ``target``: 0/1 or class indices of ``X``'s rows, as floats; ``share``:
     each one's share ``s_i / S`` of the whole data's mean (float64), or none
     (shape (0,)) for one share for all, ``1 / weight_sum``; ``params``,
-    ``first`` and
-    ``second``: of shape (n_outputs, n_params), C-ordered, updated in place
-    (``first`` and ``second`` of shape (0, 0) where the rule keeps no such
-    state); ``t``: the updates before this pass.
+    ``first`` and ``second``: of shape (n_outputs, n_params), C-ordered,
+    updated in place (``first`` and ``second`` of shape (0, 0) where the rule
+    keeps no such state); ``t``: the updates before these.
     """
     p = X.shape[1]
     m, n_params = params.shape

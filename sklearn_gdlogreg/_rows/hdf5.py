@@ -5,9 +5,10 @@ reused buffers, the next chunk read in a thread while the current one is
 computed (``reading.fetched_ahead``): fitting and predicting need about two
 chunks of memory beyond the model, whatever the file's size. A dataset stored
 whole and unfiltered (h5py's default) is read in place instead, its chunks
-views of the mapped file (``mapping``): no copy from the page cache. Full passes read
-the chunks in order, with the fused kernel; mini-batches visit them in
-shuffled order, shuffling the rows within each (``batches.block_batches``).
+views of the mapped file (``mapping``): no copy from the page cache. Full
+passes read the chunks in order, with the fused kernel; mini-batches visit
+them in shuffled order, shuffling the rows within each (by the compiled epoch,
+``_kernels_epoch``, or ``batches.block_batches``).
 Early stopping holds out whole chunks: the rows of a part of the file's chunks
 (:meth:`HDF5Rows.take`) are read as the file's, chunk by chunk.
 """
@@ -62,6 +63,9 @@ class HDF5Rows(FusedPass, Rows):
         "GradientDescentLogisticRegression, which streams it."
     )
     blocks_fix = "pass dataset[()] (the rows in memory) if they fit."
+    #: One model's rows (a file's are never weighted per model), read as
+    #: C-ordered float chunks.
+    compiled_epochs = True
 
     def __init__(self, dataset, chunk_bytes=None, read_ahead=True):
         if dataset.ndim != 2:
@@ -182,10 +186,6 @@ class HDF5Rows(FusedPass, Rows):
 
     def fused_chunks(self, multiple):
         return self.chunks(multiple)
-
-    #: One model's rows (a file's are never weighted per model), read as
-    #: C-ordered float chunks.
-    compiled_epochs = True
 
     def mini_batches(self, batch_size, random_state=None):
         """The batches of one pass: chunks of a multiple of ``batch_size``
