@@ -1,6 +1,7 @@
-"""A contiguous HDF5 dataset read in place: mapped, chunks as views, pages released."""
+"""A contiguous HDF5 dataset read in place: chunks as mappings of the file, released."""
 
 import io
+import mmap
 
 import h5py
 import numpy as np
@@ -11,7 +12,7 @@ from sklearn_gdlogreg import (
     MiniBatchLogisticRegression,
 )
 from sklearn_gdlogreg._rows import hdf5
-from sklearn_gdlogreg._rows.mapping import MappedDataset, mapped
+from sklearn_gdlogreg._rows.mapping import MappedChunk, MappedDataset, mapped_dataset
 
 
 def data(n_samples=600, n_features=6, dtype=np.float64, seed=0):
@@ -29,20 +30,23 @@ def write(path, X, **options):
 def test_a_contiguous_dataset_is_mapped_to_its_values(tmp_path):
     X, _ = data(dtype=np.float32)
     with h5py.File(write(tmp_path / "a.h5", X), "r") as file:
-        mapping = mapped(file["X"], np.dtype(np.float32))
+        mapping = mapped_dataset(file["X"], np.dtype(np.float32))
         assert mapping is not None
-        np.testing.assert_array_equal(mapping.array, X)
-        np.testing.assert_array_equal(mapping.rows(10, 20), X[10:20])
-        assert mapping.rows(0, 5).flags.writeable  # as a buffer: one kernel variant
+        np.testing.assert_array_equal(mapping.rows(0, len(X)).array, X)
+        chunk = mapping.rows(10, 20)
+        np.testing.assert_array_equal(chunk.array, X[10:20])
+        assert chunk.array.flags.writeable  # as a buffer: one kernel variant
+        # A mapping of the chunk's pages only, not of the file.
+        assert len(chunk._whole) < 10 * 6 * 4 + mmap.ALLOCATIONGRANULARITY
 
 
 def test_a_user_block_before_the_data_is_mapped_to_the_values(tmp_path):
     X, _ = data()
     path = write(tmp_path / "a.h5", X, file={"userblock_size": 4096})
     with h5py.File(path, "r") as file:
-        mapping = mapped(file["X"], np.dtype(np.float64))
+        mapping = mapped_dataset(file["X"], np.dtype(np.float64))
         assert mapping is not None  # HDF5's offset counts the user block
-        np.testing.assert_array_equal(mapping.array, X)
+        np.testing.assert_array_equal(mapping.rows(0, len(X)).array, X)
 
 
 @pytest.mark.parametrize(
@@ -58,35 +62,35 @@ def test_a_user_block_before_the_data_is_mapped_to_the_values(tmp_path):
 def test_datasets_not_stored_as_the_rows_are_not_mapped(tmp_path, options, dtype, why):
     X, _ = data()
     with h5py.File(write(tmp_path / "a.h5", X, **options), "r") as file:
-        assert mapped(file["X"], np.dtype(dtype)) is None, why
+        assert mapped_dataset(file["X"], np.dtype(dtype)) is None, why
 
 
 def test_a_file_in_memory_is_not_mapped():
     X, _ = data()
     with h5py.File(io.BytesIO(), "w") as file:
         file["X"] = X
-        assert mapped(file["X"], np.dtype(np.float64)) is None
+        assert mapped_dataset(file["X"], np.dtype(np.float64)) is None
 
 
 @pytest.fixture
 def releases(monkeypatch):
-    """The ``(start, stop)`` of each release of a mapping's rows, and the
-    rows held (fetched, not yet released) at most at any time."""
-    log = {"released": [], "held": set(), "most": 0}
-    rows, release = MappedDataset.rows, MappedDataset.release
+    """The ``(start, stop)`` of each release of a chunk of a mapped file, and
+    the chunks held (mapped, not yet released) at most at any time."""
+    log = {"released": [], "held": {}, "most": 0}
+    rows, release = MappedDataset.rows, MappedChunk.release
 
-    def fetched(self, start, stop):
-        log["held"].add((start, stop))
+    def mapped_rows(self, start, stop):
+        chunk = rows(self, start, stop)
+        log["held"][id(chunk)] = (start, stop)
         log["most"] = max(log["most"], len(log["held"]))
-        return rows(self, start, stop)
+        return chunk
 
-    def released(self, start, stop):
-        log["held"].discard((start, stop))
-        log["released"].append((start, stop))
-        return release(self, start, stop)
+    def released(self):
+        log["released"].append(log["held"].pop(id(self)))
+        return release(self)
 
-    monkeypatch.setattr(MappedDataset, "rows", fetched)
-    monkeypatch.setattr(MappedDataset, "release", released)
+    monkeypatch.setattr(MappedDataset, "rows", mapped_rows)
+    monkeypatch.setattr(MappedChunk, "release", released)
     return log
 
 
@@ -127,7 +131,10 @@ def test_a_view_kept_after_its_release_still_reads_the_file(tmp_path):
 def test_fits_of_a_mapped_dataset_equal_those_read_into_buffers(
     tmp_path, monkeypatch, releases, dtype, make
 ):
+    from sklearn_gdlogreg._solvers import epochs
+
     monkeypatch.setattr(hdf5, "_CHUNK_BYTES", 4000)
+    monkeypatch.setattr(epochs, "PYTHON_UPDATES", 0)  # the compiled epoch
     X, y = data(3000, 8, dtype)
     models = []
     for name, options in (("mapped", {}), ("buffered", {"chunks": (250, 8)})):
@@ -139,3 +146,49 @@ def test_fits_of_a_mapped_dataset_equal_those_read_into_buffers(
     np.testing.assert_array_equal(mapped_model.coef_, buffered.coef_)
     np.testing.assert_array_equal(mapped_model.intercept_, buffered.intercept_)
     np.testing.assert_array_equal(mapped_proba, buffered_proba)
+
+
+def test_rows_written_into_an_open_file_are_mapped_as_written(tmp_path):
+    # Rows written one at a time stay in HDF5's caches until the file is
+    # flushed: a fit in the writing process reads them, not the file's bytes.
+    X, y = data(2000, 5)
+    expected = GradientDescentLogisticRegression(max_iter=5, tol=0).fit(X, y)
+    with h5py.File(tmp_path / "a.h5", "w") as file:
+        dataset = file.create_dataset("X", X.shape, dtype=np.float64)
+        for index, row in enumerate(X):
+            dataset[index] = row
+        assert mapped_dataset(dataset, np.dtype(np.float64)) is not None
+        model = GradientDescentLogisticRegression(max_iter=5, tol=0).fit(dataset, y)
+    np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-10)
+
+
+def test_a_dataset_never_written_is_not_mapped(tmp_path):
+    with h5py.File(tmp_path / "a.h5", "w") as file:
+        dataset = file.create_dataset("X", (100, 3), dtype=np.float64)
+        assert mapped_dataset(dataset, np.dtype(np.float64)) is None
+
+
+def test_a_descent_diverging_mid_pass_stops_reading_and_releases_the_file(
+    tmp_path, monkeypatch, releases
+):
+    # The compiled epoch over the file's chunks stops at the first batch whose
+    # objective is not finite: the pass's chunks are closed and let go, and
+    # the error names the epoch, as the Python epochs' does.
+    from sklearn_gdlogreg._solvers import epochs
+
+    monkeypatch.setattr(hdf5, "_CHUNK_BYTES", 8 * 5 * 200)  # 15 chunks
+    X, y = data(3000, 5)
+    params = dict(solver="sgd", momentum=0.0, learning_rate=1e300, batch_size=20,
+                  max_iter=3, tol=None, random_state=0)  # fmt: skip
+    with h5py.File(write(tmp_path / "a.h5", 1e5 * X), "r") as file:
+        messages = []
+        for updates in (10**9, 0):  # Python epochs, then compiled ones
+            monkeypatch.setattr(epochs, "PYTHON_UPDATES", updates)
+            released = len(releases["released"])
+            with pytest.raises(ValueError, match="diverged") as error:
+                MiniBatchLogisticRegression(**params).fit(file["X"], y)
+            messages.append(str(error.value))
+            assert not releases["held"]
+            # The start's objective reads the 15 chunks; the pass, fewer.
+            assert len(releases["released"]) - released < 2 * 15
+    assert messages[0] == messages[1] and "in epoch 1" in messages[0]

@@ -23,7 +23,7 @@ from .._namespace import namespace_of
 from ._base import Rows, computed_dtype
 from .batches import block_batches, visiting_order
 from .fused import FusedPass
-from .mapping import mapped
+from .mapping import mapped_dataset
 from .reading import fetched_ahead
 
 _CHUNK_BYTES = 64 << 20
@@ -224,11 +224,11 @@ class HDF5Rows(FusedPass, Rows):
 
 class _Reader:
     """The reads of one :meth:`HDF5Rows.chunks`: into two reused buffers, or
-    as views of the mapped file (the pages of each released after use)."""
+    as mappings of the file (each released after use)."""
 
     def __init__(self, rows, size):
         self.rows, self.size = rows, size
-        self.mapping = mapped(rows.dataset, rows.dtype)
+        self.mapping = mapped_dataset(rows.dataset, rows.dtype)
         self.buffers, self.held = {}, {}
 
     def read(self, piece, slot):
@@ -246,9 +246,9 @@ class _Reader:
     def _fetch(self, file_start, file_stop, slot):
         if self.mapping is not None:
             if slot in self.held:  # that chunk is used: its pages can go
-                self.mapping.release(*self.held[slot])
-            self.held[slot] = (file_start, file_stop)
-            return self.mapping.rows(file_start, file_stop)
+                self.held.pop(slot).release()
+            self.held[slot] = chunk = self.mapping.rows(file_start, file_stop)
+            return chunk.array
         if slot not in self.buffers:
             self.buffers[slot] = np.empty(
                 (self.size, self.rows.n_features), self.rows.dtype
@@ -260,9 +260,9 @@ class _Reader:
         return rows
 
     def release(self):
-        """The pages of the chunks still held, released (a mapped file)."""
-        for span in self.held.values():
-            self.mapping.release(*span)
+        """The chunks of the mapped file still held, released."""
+        for chunk in self.held.values():
+            chunk.release()
         self.held.clear()
 
 
