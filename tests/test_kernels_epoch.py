@@ -11,7 +11,7 @@ from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._namespace import namespace_of
 from sklearn_gdlogreg._objective import LinearObjective, linear_objective
 from sklearn_gdlogreg._penalty import penalty_for
-from sklearn_gdlogreg._solvers.epochs import compiled_reads, run_epoch
+from sklearn_gdlogreg._solvers.epochs import run_epoch
 from sklearn_gdlogreg._solvers.stochastic import make_update_rule
 
 hypothesis = pytest.importorskip("hypothesis")
@@ -285,16 +285,16 @@ def test_parameters_and_state_not_contiguous_are_written_back():
 def test_the_rows_the_compiled_epoch_reads():
     rng = np.random.RandomState(0)
     X, y = rng.standard_normal((30, 3)), rng.randint(2, size=30)
-    assert compiled_reads(objective_of(X, y, 2).data)
-    assert compiled_reads(objective_of(X.astype(np.float32), y, 2).data)
-    assert not compiled_reads(objective_of(np.asfortranarray(X), y, 2).data)
-    assert not compiled_reads(objective_of(sparse.csr_array(X), y, 2).data)
+    assert objective_of(X, y, 2).data.compiled_epochs
+    assert objective_of(X.astype(np.float32), y, 2).data.compiled_epochs
+    assert not objective_of(np.asfortranarray(X), y, 2).data.compiled_epochs
+    assert not objective_of(sparse.csr_array(X), y, 2).data.compiled_epochs
     loss = loss_for_classes(2)
     folds = linear_objective(
         loss, X, loss.encode_target(y, X.dtype), np.ones((2, 30)), 1.0, True,
         kernel="numpy",
     )  # fmt: skip
-    assert not compiled_reads(folds.data)  # one model per fold's weights
+    assert not folds.data.compiled_epochs  # one model per fold's weights
 
 
 def test_the_cache_key_changes_with_the_kernels_and_vecmath_sources(monkeypatch):

@@ -4,12 +4,12 @@
 evaluation of its value and gradient, one step of the update rule
 (``stochastic``), and the proximal step of an L1 part. :class:`Epochs` runs
 the passes of one descent: by :func:`run_epoch` over the batches the rows hand
-out, or, for rows in memory as a C-ordered NumPy array, by the compiled epoch
-of ``_kernels_epoch`` (the same maths in one call a block: the array in
-memory, or each chunk of a streamed file; see :data:`PYTHON_UPDATES` for
-which). Between passes, a :class:`Schedule` sets the rate and a
-:class:`NoImprovement` counter applies the stopping rule of scikit-learn's
-``MLPClassifier`` and ``SGDClassifier``.
+out, or, for rows whose blocks it reads (their ``compiled_epochs``), by the
+compiled epoch of ``_kernels_epoch`` (the same maths in one call a block: a
+C-ordered NumPy array in memory, or each chunk of a streamed file; see
+:data:`PYTHON_UPDATES` for which). Between passes, a :class:`Schedule` sets
+the rate and a :class:`NoImprovement` counter applies the stopping rule of
+scikit-learn's ``MLPClassifier`` and ``SGDClassifier``.
 """
 
 import contextlib
@@ -26,7 +26,6 @@ __all__ = [
     "Epochs",
     "NoImprovement",
     "Schedule",
-    "compiled_reads",
     "run_epoch",
 ]
 
@@ -34,7 +33,7 @@ __all__ = [
 SCHEDULES = ("constant", "decay", "invscaling", "adaptive")
 #: "adaptive" stops once its rate is at most this, as MLPClassifier's.
 MIN_ADAPTIVE_RATE = 1e-6
-#: Rows the compiled epoch reads (:func:`compiled_reads`) make a pass in
+#: Rows the compiled epoch reads (their ``compiled_epochs``) make a pass in
 #: Python while the descent's updates, this pass's included, are at most this
 #: many, and by the compiled epoch from the pass that would go beyond. Measured
 #: on 2 cores under load: a Python update costs 0.04-0.1 ms more than a
@@ -45,12 +44,6 @@ MIN_ADAPTIVE_RATE = 1e-6
 #: choice. The choice depends on the counts only, not on whether the kernel is
 #: compiled, so that a fit's result is the same in every process.
 PYTHON_UPDATES = 2_000
-
-
-def compiled_reads(data):
-    """Whether the compiled epoch reads these bound rows: one model's, as
-    C-ordered float rows in memory or a streamed file's chunks."""
-    return data.compiled_epochs
 
 
 class Epochs:
@@ -79,16 +72,13 @@ class Epochs:
         ``updates_done``: the descent's updates before this pass, which
         decide (with :data:`PYTHON_UPDATES`) how the pass is run.
         """
-        if updates_done + self.updates > PYTHON_UPDATES and compiled_reads(
-            self.objective.data
-        ):
+        data = self.objective.data
+        if updates_done + self.updates > PYTHON_UPDATES and data.compiled_epochs:
             if self._compiled is None:
                 from .._kernels_epoch import CompiledEpochs
 
                 self._compiled = CompiledEpochs(self.objective, self.batch_size)
-            blocks = self.objective.data.epoch_blocks(
-                self.batch_size, self.random_state
-            )
+            blocks = data.epoch_blocks(self.batch_size, self.random_state)
             with contextlib.closing(blocks):
                 return self._compiled.run(params, update_rule, lr, blocks)
         return run_epoch(self._batches(), params, update_rule, lr)
