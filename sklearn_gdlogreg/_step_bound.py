@@ -256,9 +256,15 @@ def column_squares(rows, weight, fit_intercept):
             chunk = sparse.csr_array(chunk, dtype=np.float64)
             squared = chunk.multiply(chunk).T
             squares = [squared @ to_host(xp, w[start:stop]) for w in weights]
-        else:
+        elif isinstance(chunk, np.ndarray):
             # Products then sums, not a matrix product: the same sums whether
-            # the weights are one share for all or each sample's.
+            # the weights are one share for all or each sample's; in float64
+            # with no copy of the chunk.
+            squares = [
+                np.einsum("ij,ij,i->j", chunk, chunk, w[start:stop], dtype=np.float64)
+                for w in weights
+            ]
+        else:
             chunk = xp.astype(chunk, dtype)
             squared = chunk * chunk
             columns = [xp.reshape(w[start:stop], (-1, 1)) for w in weights]
@@ -286,6 +292,8 @@ def squared_frobenius_norm(rows, weight, fit_intercept):
         if sparse.issparse(chunk):
             chunk = chunk.astype(np.float64)
             squares = np.asarray(chunk.multiply(chunk).sum(axis=1)).reshape(-1)
+        elif isinstance(chunk, np.ndarray):  # no copy of the chunk
+            squares = np.einsum("ij,ij->i", chunk, chunk, dtype=np.float64)
         else:
             chunk = xp.astype(chunk, dtype)  # float32 squares overflow early
             squares = xp.sum(chunk * chunk, axis=1)

@@ -11,6 +11,7 @@ from sklearn_gdlogreg import _kernels
 from sklearn_gdlogreg._loss import loss_for_classes
 from sklearn_gdlogreg._rows import make_rows
 from sklearn_gdlogreg._rows.fused import DeferredFusedRows, FusedRows
+from sklearn_gdlogreg._rows.numpy import NumpyRows
 
 
 def _bound(X):
@@ -74,6 +75,28 @@ def test_auto_leaves_a_descent_s_first_bytes_to_numpy_then_the_kernel(monkeypatc
     np.testing.assert_array_equal(
         again.loss_gradient(params)[1], numpy.loss_gradient(params)[1]
     )
+
+
+def test_a_value_alone_is_numpy_s_one_pass_and_not_counted(monkeypatch):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((3000, 50))
+    loss = loss_for_classes(2)
+    target = loss.encode_target(rng.randint(2, size=3000), X.dtype)
+    weight = rng.uniform(0.5, 2, size=3000)
+    monkeypatch.setattr(DeferredFusedRows, "numpy_bytes", X.nbytes)
+    rows = make_rows(X).bind(loss, target, weight, True)
+    numpy = make_rows(X, kernel="numpy").bind(loss, target, weight, True)
+    params = rng.standard_normal((1, 1, 51)) / 10
+    reads = []
+    monkeypatch.setattr(
+        NumpyRows, "loss_gradient", lambda self, p: reads.append(p) or (None, None)
+    )
+    np.testing.assert_array_equal(rows.value(params), numpy.value(params))
+    assert not reads and rows._numpy_left == 1
+    raw = X @ params[0, 0, :50] + params[0, 0, 50]
+    y = target.reshape(-1)
+    expected = np.average(np.logaddexp(0, raw) - y * raw, weights=weight)
+    np.testing.assert_allclose(rows.value(params), [expected], rtol=1e-12)
 
 
 def test_the_kernel_alone_is_read_from_the_first_evaluation():

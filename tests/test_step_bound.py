@@ -115,3 +115,16 @@ def test_an_overflowing_gram_matrix_says_infinity():
     X = np.full((10, 3), 1e200)
     with np.errstate(over="ignore", invalid="ignore"):
         assert squared_spectral_norm(make_rows(X), np.ones(10), True) == np.inf
+
+
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_float32_squares_are_summed_in_float64(as_sparse):
+    # 1e20 squared is beyond float32 (3.4e38): the one-pass bounds square and
+    # sum in float64, without a float64 copy of the rows.
+    X, weight = _data((40, 5))
+    X32 = (X * 1e20).astype(np.float32)
+    rows = make_rows(sparse.csr_array(X32) if as_sparse else X32)
+    X1 = np.hstack([X32.astype(np.float64), np.ones((40, 1))])
+    expected = np.diag(X1.T @ (weight[:, None] * X1))
+    np.testing.assert_allclose(column_squares(rows, weight, True), expected)
+    assert squared_frobenius_norm(rows, weight, True) == pytest.approx(expected.sum())

@@ -131,7 +131,7 @@ class FusedRows(FusedPass, InMemoryRows):
         if self._numpy_left:
             self._numpy = NumpyRows(self.X).bind(
                 self.loss, self.target, self.sample_weight, self.fit_intercept,
-                self.weight_sum,
+                self.weight_sum, self.share,
             )  # fmt: skip
 
     def loss_gradient(self, params):
@@ -139,6 +139,14 @@ class FusedRows(FusedPass, InMemoryRows):
             self._numpy_left -= 1
             return self._numpy.loss_gradient(params)
         return super().loss_gradient(params)
+
+    def value(self, params):
+        """The values of :meth:`loss_gradient`; while NumPy's evaluations are
+        left, by its value alone (``X @ coef.T``, then the loss: one pass, not
+        counted down), not its two passes."""
+        if self._numpy_left:
+            return self._numpy.value(params)
+        return super().value(params)
 
 
 class DeferredFusedRows(FusedRows):
