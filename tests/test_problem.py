@@ -3,6 +3,8 @@
 import h5py
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from scipy import sparse
 
 from sklearn_gdlogreg import GradientDescentLogisticRegression
@@ -152,3 +154,21 @@ def test_weights_beyond_the_dtype_are_refused_naming_the_fix(
     with pytest.raises(ValueError, match=match) as error:
         TrainingProblem(estimator, X.astype(dtype), y, weight / 2 * scale)
     assert error.value.parameters == ("sample_weight", "C")
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    labels=st.one_of(
+        st.lists(st.integers(-3, 3), min_size=2, max_size=40),
+        st.lists(st.sampled_from([-0.0, 0.0, 1.0, 2.0, -7.0]), min_size=2, max_size=40),
+        st.lists(st.sampled_from(["cat", "non-cat", "dog"]), min_size=2, max_size=40),
+    )
+)
+def test_classes_and_label_indices_are_numpy_s_unique_and_inverse(labels):
+    y = np.asarray(labels)
+    assume(len(np.unique(y)) >= 2)
+    X = np.random.RandomState(0).standard_normal((len(y), 2))
+    problem = TrainingProblem(GradientDescentLogisticRegression(), X, y, None)
+    classes, inverse = np.unique(y, return_inverse=True)
+    np.testing.assert_array_equal(problem.classes, classes)
+    np.testing.assert_array_equal(problem.y_index, inverse)
